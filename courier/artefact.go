@@ -1,0 +1,308 @@
+package courier
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Kind names what an artefact is.
+type Kind string
+
+// The two kinds of artefact that cross the gap.
+const (
+	KindToken Kind = "registration-token"
+	KindKey   Kind = "activation-key"
+)
+
+// Title returns the kind as people say it: "registration token" or
+// "activation key".
+func (k Kind) Title() string {
+	switch k {
+	case KindToken:
+		return "registration token"
+	case KindKey:
+		return "activation key"
+	}
+	return string(k)
+}
+
+// MaxSize is the largest file or paste accepted, in bytes. Real tokens and
+// keys are a few KiB; a 16-node token is about 11 KiB.
+const MaxSize = 1 << 20
+
+// Artefact is a registration token or an activation key in canonical form,
+// with its decoded fields.
+type Artefact struct {
+	Kind     Kind
+	Text     string // canonical text: one line, ASCII, no BOM, no newline
+	SHA256   string // lowercase hex SHA-256 of Text
+	Encoding string // how the input was encoded (EncodingASCII, EncodingUTF16LEBOM, ...)
+	Token    *Token // decoded fields when Kind is KindToken
+	Key      *Key   // decoded fields when Kind is KindKey
+}
+
+// CloudID returns the cloud ID the artefact belongs to.
+func (a *Artefact) CloudID() string {
+	switch {
+	case a.Token != nil:
+		return a.Token.CloudID
+	case a.Key != nil:
+		return a.Key.CloudID
+	}
+	return ""
+}
+
+// BillingModel returns the billing model the artefact carries.
+func (a *Artefact) BillingModel() string {
+	switch {
+	case a.Token != nil:
+		return a.Token.BillingModel
+	case a.Key != nil:
+		return a.Key.BillingModel
+	}
+	return ""
+}
+
+// Nodes returns the hardware nodes the artefact describes.
+func (a *Artefact) Nodes() []Node {
+	switch {
+	case a.Token != nil:
+		return a.Token.HardwareInfo
+	case a.Key != nil:
+		return a.Key.HardwareInfo
+	}
+	return nil
+}
+
+// Node is one hardware node of a stamp as the token and key describe it. The
+// hardware fields are hashes.
+type Node struct {
+	Name     string   `json:"name"`
+	UUID     string   `json:"uuid"`
+	NumCores int      `json:"numCores"`
+	BIOS     []string `json:"bios,omitempty"`
+	CPU      []string `json:"cpu,omitempty"`
+	Disk     []string `json:"disk,omitempty"`
+	Memory   []string `json:"memory,omitempty"`
+	NIC      []string `json:"nic,omitempty"`
+}
+
+// Token holds the fields of a registration token: standard base64 of UTF-8
+// JSON made by the PEP's New-RegistrationToken.
+type Token struct {
+	BillingModel                  string `json:"billingModel"`
+	ObjectID                      string `json:"objectId"`
+	CloudID                       string `json:"cloudId"`
+	MarketplaceSyndicationEnabled bool   `json:"marketplaceSyndicationEnabled"`
+	UsageReportingEnabled         bool   `json:"usageReportingEnabled"`
+	AgreementNumber               string `json:"agreementNumber,omitempty"`
+	MsAssetTag                    string `json:"msAssetTag,omitempty"`
+	HardwareInfo                  []Node `json:"hardwareInfo"`
+	Issuer                        string `json:"issuer"`
+	Version                       string `json:"version"`
+}
+
+// Key holds the fields of an activation key: a JWS in compact serialisation
+// (header.payload.signature, base64url) made by Azure's getactivationkey.
+// The signature is not verified here; the stamp does that.
+type Key struct {
+	KeyID                         string `json:"-"` // header kid
+	Algorithm                     string `json:"-"` // header alg
+	SubscriptionID                string `json:"subscriptionId"`
+	ResourceGroupName             string `json:"resourceGroupName"`
+	RegistrationName              string `json:"registrationName"`
+	CloudID                       string `json:"cloudId"`
+	ObjectID                      string `json:"objectId"`
+	BillingModel                  string `json:"billingModel"`
+	Expires                       string `json:"expires"`
+	UsageReportingEnabled         bool   `json:"usageReportingEnabled"`
+	MarketplaceSyndicationEnabled bool   `json:"marketplaceSyndicationEnabled"`
+	HardwareInfo                  []Node `json:"hardwareInfo"`
+	Issuer                        string `json:"issuer"`
+	Version                       string `json:"version"`
+}
+
+// Parse recognises a registration token or activation key in data, whatever
+// the encoding and wrapping (see the package documentation), and returns it in
+// canonical form. Input that is not an artefact yields an *InputError that
+// says what is wrong and what to do. Parse never allocates much more than
+// len(data); inputs larger than MaxSize are refused.
+func Parse(data []byte) (*Artefact, error) {
+	if len(data) > MaxSize {
+		return nil, tooLargeError(int64(len(data)))
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, &InputError{
+			Problem: "the input is empty",
+			Fix:     "give the file that holds the registration token or activation key, or paste its text",
+		}
+	}
+	text, enc, err := decodeText(data)
+	if err != nil {
+		return nil, err
+	}
+	payload := extractPayload(text)
+	if payload == "" {
+		return nil, &InputError{
+			Problem: "the input holds no token or key text",
+			Fix:     "give the file that holds the registration token or activation key",
+		}
+	}
+	var a *Artefact
+	if strings.Contains(payload, ".") {
+		a, err = parseKey(payload)
+	} else {
+		a, err = parseToken(payload)
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.Encoding = enc
+	return a, nil
+}
+
+// Hash returns the lowercase hex SHA-256 of text, as Artefact.SHA256 holds it.
+func Hash(text string) string {
+	sum := sha256.Sum256([]byte(text))
+	return hex.EncodeToString(sum[:])
+}
+
+func tooLargeError(n int64) error {
+	return &InputError{
+		Problem: fmt.Sprintf("the input is %s, larger than the 1 MiB an artefact can be", sizeString(n)),
+		Fix:     "give the token or key file itself, not an archive, image or log",
+	}
+}
+
+func sizeString(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+func parseToken(s string) (*Artefact, error) {
+	if i := strings.IndexFunc(s, func(r rune) bool { return !isStdBase64(r) }); i >= 0 {
+		return nil, &InputError{
+			Problem: fmt.Sprintf("not a registration token: character %q at position %d is not base64", firstRune(s[i:]), i+1),
+			Fix:     "give the token text exactly as Get-AzsRegistrationToken wrote it",
+		}
+	}
+	raw, err := decodeStdBase64(s)
+	if err != nil {
+		return nil, &InputError{
+			Problem: fmt.Sprintf("the registration token is truncated or damaged: its %d base64 characters do not decode", len(s)),
+			Fix:     "copy the whole token again from the file the stamp produced",
+		}
+	}
+	if !json.Valid(raw) {
+		return nil, &InputError{
+			Problem: "the registration token decodes but its content is not valid JSON (truncated or altered)",
+			Fix:     "copy the whole token again from the file the stamp produced",
+		}
+	}
+	var t Token
+	if err := json.Unmarshal(raw, &t); err != nil {
+		return nil, &InputError{
+			Problem: fmt.Sprintf("the registration token's JSON has an unexpected shape (%v)", err),
+			Fix:     "give a token made by New-RegistrationToken on the stamp's privileged endpoint",
+		}
+	}
+	if t.CloudID == "" {
+		return nil, &InputError{
+			Problem: "the text decodes to JSON without a cloudId, so it is not a registration token",
+			Fix:     "give a token made by New-RegistrationToken on the stamp's privileged endpoint",
+		}
+	}
+	return &Artefact{Kind: KindToken, Text: s, SHA256: Hash(s), Token: &t}, nil
+}
+
+func parseKey(s string) (*Artefact, error) {
+	parts := strings.Split(s, ".")
+	if len(parts) != 3 {
+		return nil, &InputError{
+			Problem: fmt.Sprintf("the activation key has %d dot-separated parts, not 3 (header.payload.signature)", len(parts)),
+			Fix:     "copy the whole key again from the file Get-AzsActivationKey wrote",
+		}
+	}
+	names := [3]string{"header", "payload", "signature"}
+	var dec [3][]byte
+	for i, p := range parts {
+		if p == "" {
+			return nil, &InputError{
+				Problem: fmt.Sprintf("the activation key's %s is empty", names[i]),
+				Fix:     "copy the whole key again from the file Get-AzsActivationKey wrote",
+			}
+		}
+		if j := strings.IndexFunc(p, func(r rune) bool { return !isURLBase64(r) }); j >= 0 {
+			return nil, &InputError{
+				Problem: fmt.Sprintf("not an activation key: character %q in its %s is not base64url", firstRune(p[j:]), names[i]),
+				Fix:     "give the key text exactly as Get-AzsActivationKey wrote it",
+			}
+		}
+		b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(p, "="))
+		if err != nil {
+			return nil, &InputError{
+				Problem: fmt.Sprintf("the activation key's %s is truncated or damaged: it does not decode", names[i]),
+				Fix:     "copy the whole key again from the file Get-AzsActivationKey wrote",
+			}
+		}
+		dec[i] = b
+	}
+	var hdr struct {
+		Kid string `json:"kid"`
+		Alg string `json:"alg"`
+	}
+	if err := json.Unmarshal(dec[0], &hdr); err != nil || hdr.Alg == "" {
+		return nil, &InputError{
+			Problem: "the activation key's header is not a JWS header (JSON with alg)",
+			Fix:     "copy the whole key again from the file Get-AzsActivationKey wrote",
+		}
+	}
+	var k Key
+	if err := json.Unmarshal(dec[1], &k); err != nil {
+		return nil, &InputError{
+			Problem: "the activation key's payload is not valid JSON (truncated or altered)",
+			Fix:     "copy the whole key again from the file Get-AzsActivationKey wrote",
+		}
+	}
+	if k.CloudID == "" {
+		return nil, &InputError{
+			Problem: "the key's payload has no cloudId, so it is not an Azure Stack Hub activation key",
+			Fix:     "give the key Get-AzsActivationKey or 'azs-courier activation-key' produced",
+		}
+	}
+	k.KeyID, k.Algorithm = hdr.Kid, hdr.Alg
+	return &Artefact{Kind: KindKey, Text: s, SHA256: Hash(s), Key: &k}, nil
+}
+
+// decodeStdBase64 decodes standard base64, padded or not.
+func decodeStdBase64(s string) ([]byte, error) {
+	if strings.HasSuffix(s, "=") || len(s)%4 == 0 {
+		return base64.StdEncoding.Strict().DecodeString(s)
+	}
+	return base64.RawStdEncoding.Strict().DecodeString(s)
+}
+
+func isStdBase64(r rune) bool {
+	return r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '+' || r == '/' || r == '='
+}
+
+func isURLBase64(r rune) bool {
+	return r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '='
+}
+
+func firstRune(s string) rune {
+	for _, r := range s {
+		return r
+	}
+	return 0
+}

@@ -1,0 +1,191 @@
+package courier
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Read reads an artefact from r (a paste, standard input). It refuses more
+// than MaxSize bytes without keeping them.
+func Read(r io.Reader) (*Artefact, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read artefact: %w", err)
+	}
+	if len(data) > MaxSize {
+		return nil, &InputError{
+			Problem: "the input is larger than the 1 MiB an artefact can be",
+			Fix:     "give the token or key file itself, not an archive, image or log",
+		}
+	}
+	return Parse(data)
+}
+
+// ReadFile reads the artefact in the file at path and, when a manifest lies
+// beside it, checks the artefact against the manifest. A file larger than
+// MaxSize is refused before it is read. The returned manifest is nil when
+// there is none; a mismatch is a *MismatchError (ErrIntegrity).
+func ReadFile(path string) (*Artefact, *Manifest, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, &InputError{
+				Problem: fmt.Sprintf("%s does not exist", path),
+				Fix:     "check the path and the drive letter or mount point of the removable media",
+			}
+		}
+		return nil, nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, nil, fmt.Errorf("stat %s: %w", path, err)
+	}
+	if st.IsDir() {
+		return nil, nil, &InputError{
+			Problem: fmt.Sprintf("%s is a folder", path),
+			Fix:     "give the token or key file inside it",
+		}
+	}
+	if st.Size() > MaxSize {
+		return nil, nil, fmt.Errorf("%s: %w", path, tooLargeError(st.Size()))
+	}
+	a, err := Read(f)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	m, err := ReadManifest(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if m != nil {
+		if err := m.Check(a); err != nil {
+			return nil, nil, err
+		}
+	}
+	return a, m, nil
+}
+
+// WriteOptions control WriteFile.
+type WriteOptions struct {
+	// Force allows replacing an existing file and manifest.
+	Force bool
+	// Manifest supplies the descriptive fields of the manifest (Machine, User,
+	// AppVersion, Purpose, CreatedAt). The rest is filled from the artefact.
+	Manifest Manifest
+}
+
+// ExistsError reports that WriteFile would replace a file.
+type ExistsError struct{ Path string }
+
+func (e *ExistsError) Error() string {
+	return fmt.Sprintf("%s already exists; choose another name, or pass --force to replace it", e.Path)
+}
+
+// WriteFile writes the artefact's canonical text to path and its manifest to
+// ManifestPath(path). Each file is written to a temporary file in the same
+// folder, synced, renamed into place and the folder synced, so a crash or a
+// pulled drive leaves either the old state or the new, never a partial file.
+// The artefact is then read back and hashed again before WriteFile reports
+// success. Existing files are replaced only with opts.Force.
+func WriteFile(path string, a *Artefact, opts WriteOptions) (*Manifest, error) {
+	mpath := ManifestPath(path)
+	if !opts.Force {
+		for _, p := range []string{path, mpath} {
+			if _, err := os.Lstat(p); err == nil {
+				return nil, &ExistsError{Path: p}
+			}
+		}
+	}
+	m := opts.Manifest
+	m.Format = ManifestFormat
+	m.File = filepath.Base(path)
+	m.Kind = a.Kind
+	m.SHA256 = a.SHA256
+	m.Length = len(a.Text)
+	m.CloudID = a.CloudID()
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt = time.Now()
+	}
+	m.CreatedAt = m.CreatedAt.UTC().Truncate(time.Second)
+	mdata, err := json.MarshalIndent(&m, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode manifest: %w", err)
+	}
+	mdata = append(mdata, '\n')
+
+	if err := writeAtomic(path, []byte(a.Text)); err != nil {
+		return nil, err
+	}
+	if err := writeAtomic(mpath, mdata); err != nil {
+		os.Remove(path)
+		return nil, err
+	}
+	if err := verifyWritten(path, a); err != nil {
+		os.Remove(path)
+		os.Remove(mpath)
+		return nil, err
+	}
+	return &m, nil
+}
+
+// verifyWritten reads the file back and checks its hash.
+func verifyWritten(path string, a *Artefact) error {
+	back, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read back %s: %w", path, err)
+	}
+	if got := Hash(string(back)); got != a.SHA256 || !bytes.Equal(back, []byte(a.Text)) {
+		return &MismatchError{
+			What: fmt.Sprintf("SHA-256 of %s read back after writing", path),
+			Want: a.SHA256,
+			Got:  got,
+			Fix:  "the drive did not keep what was written: use another drive or folder",
+		}
+	}
+	return nil
+}
+
+// writeAtomic writes data to path through a synced temporary file and a
+// rename, then syncs the folder.
+func writeAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("create a temporary file in %s: %w", dir, err)
+	}
+	name := tmp.Name()
+	fail := func(err error) error {
+		tmp.Close()
+		os.Remove(name)
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		return fail(fmt.Errorf("write %s: %w", name, err))
+	}
+	if err := tmp.Sync(); err != nil {
+		return fail(fmt.Errorf("sync %s: %w", name, err))
+	}
+	if err := tmp.Close(); err != nil {
+		return fail(fmt.Errorf("close %s: %w", name, err))
+	}
+	if err := os.Chmod(name, 0o644); err != nil {
+		os.Remove(name)
+		return fmt.Errorf("set permissions on %s: %w", name, err)
+	}
+	if err := os.Rename(name, path); err != nil {
+		os.Remove(name)
+		return fmt.Errorf("rename %s to %s: %w", name, path, err)
+	}
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("sync folder %s: %w", dir, err)
+	}
+	return nil
+}

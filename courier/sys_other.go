@@ -1,0 +1,15 @@
+//go:build !unix && !windows
+
+package courier
+
+import "os"
+
+// syncDir is a no-op where the platform offers no folder sync.
+func syncDir(dir string) error { return nil }
+
+// lockFile does nothing where the platform has no file locks; the ledger is
+// then safe only with one writer at a time.
+func lockFile(f *os.File) error { return nil }
+
+// unlockFile does nothing; see lockFile.
+func unlockFile(f *os.File) error { return nil }
