@@ -153,6 +153,12 @@ func Parse(data []byte) (*Artefact, error) {
 			Fix:     "give the file that holds the registration token or activation key",
 		}
 	}
+	if i := strings.IndexFunc(payload, func(r rune) bool { return !isStdBase64(r) && !isURLBase64(r) && r != '.' }); i >= 0 {
+		return nil, &InputError{
+			Problem: fmt.Sprintf("not a registration token or activation key: character %q at position %d is not base64", firstRune(payload[i:]), i+1),
+			Fix:     "give the token or key text exactly as the stamp or Azure produced it",
+		}
+	}
 	var a *Artefact
 	if strings.Contains(payload, ".") {
 		a, err = parseKey(payload)
