@@ -1,0 +1,112 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/azs-courier/azs-courier/courier"
+)
+
+// readArtefact reads the artefact in the file at path, or standard input for
+// "-", in any encoding a user may bring; checks it against its manifest when
+// one lies beside it; checks that it is of kind want (any kind when want is
+// ""); and appends a ledger entry for step, whatever the outcome.
+func (e *Env) readArtefact(ctx context.Context, path string, want courier.Kind, step string) (*courier.Artefact, error) {
+	a, _, err := e.readArtefactManifest(ctx, path, want, step)
+	return a, err
+}
+
+// readArtefactManifest is readArtefact that also returns the manifest found
+// beside the file, if any.
+func (e *Env) readArtefactManifest(ctx context.Context, path string, want courier.Kind, step string) (*courier.Artefact, *courier.Manifest, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	var (
+		a   *courier.Artefact
+		m   *courier.Manifest
+		err error
+	)
+	name := path
+	if path == "-" {
+		name = "standard input"
+		a, err = courier.Read(e.IO.In)
+		if err != nil {
+			err = fmt.Errorf("standard input: %w", err)
+		}
+	} else {
+		a, m, err = courier.ReadFile(path)
+	}
+	if err == nil && want != "" && a.Kind != want {
+		err = &courier.MismatchError{
+			What: "kind of artefact in " + name,
+			Want: want.Title(),
+			Got:  a.Kind.Title(),
+			Fix:  fmt.Sprintf("this step needs the %s; check you picked the right file", want.Title()),
+		}
+	}
+	entry := courier.Entry{Step: step, File: absPath(path), Outcome: "ok"}
+	if a != nil {
+		entry.Kind, entry.SHA256, entry.CloudID = a.Kind, a.SHA256, a.CloudID()
+	}
+	if err != nil {
+		entry.Outcome = "failed: " + oneLine(err.Error())
+		if errors.Is(err, courier.ErrIntegrity) {
+			entry.Outcome = "integrity check failed: " + oneLine(err.Error())
+		}
+	} else if m != nil {
+		entry.Detail = "manifest matches"
+	}
+	e.record(entry)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, m, nil
+}
+
+// writeArtefact writes a to path atomically with its manifest (see
+// courier.WriteFile) and appends a ledger entry for purpose.
+func (e *Env) writeArtefact(ctx context.Context, path string, a *courier.Artefact, purpose string, force bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	_, err := courier.WriteFile(path, a, courier.WriteOptions{
+		Force: force,
+		Manifest: courier.Manifest{
+			CreatedAt:  e.now(),
+			Machine:    e.Machine,
+			User:       e.User,
+			AppVersion: e.Build.Version,
+			Purpose:    purpose,
+		},
+	})
+	entry := courier.Entry{Step: "write", Kind: a.Kind, SHA256: a.SHA256, CloudID: a.CloudID(),
+		File: absPath(path), Outcome: "ok", Detail: purpose}
+	if err != nil {
+		entry.Outcome = "failed: " + oneLine(err.Error())
+	}
+	e.record(entry)
+	return err
+}
+
+// record appends an entry to the custody ledger. A ledger that cannot be
+// written is reported as a warning: the step itself has happened.
+func (e *Env) record(entry courier.Entry) {
+	entry.Time = e.now()
+	entry.User, entry.Machine, entry.App = e.User, e.Machine, e.Build.Version
+	if _, err := e.Ledger().Append(entry); err != nil {
+		fmt.Fprintf(e.IO.ErrOut, "warning: custody ledger not updated: %s\n", oneLine(err.Error()))
+	}
+}
+
+func absPath(p string) string {
+	if p == "-" || p == "" {
+		return p
+	}
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}

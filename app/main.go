@@ -1,0 +1,98 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/azs-courier/azs-courier/courier"
+)
+
+// Exit statuses of the CLI (design.md).
+const (
+	ExitOK        = 0 // success
+	ExitFailed    = 1 // the operation failed
+	ExitUsage     = 2 // the command line was wrong
+	ExitIntegrity = 3 // an integrity or identity check failed
+)
+
+// UsageError reports a command line that cannot be run as given. Main maps it
+// to exit status 2.
+type UsageError struct {
+	Err     error
+	Command string // the command path, for the help hint
+}
+
+func (e *UsageError) Error() string {
+	if e.Command == "" {
+		return e.Err.Error()
+	}
+	return fmt.Sprintf("%v; run '%s --help' for usage", e.Err, e.Command)
+}
+
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// usageErrorf returns a *UsageError for cmd.
+func usageErrorf(cmd *cobra.Command, format string, args ...any) error {
+	return &UsageError{Err: fmt.Errorf(format, args...), Command: cmd.CommandPath()}
+}
+
+// ExitCode maps an error returned by a command to the process exit status:
+// usage errors 2, integrity and identity checks 3, anything else 1.
+func ExitCode(err error) int {
+	var ue *UsageError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &ue):
+		return ExitUsage
+	case errors.Is(err, courier.ErrIntegrity):
+		return ExitIntegrity
+	}
+	return ExitFailed
+}
+
+// Main runs the command line args (without the program name) and returns the
+// exit status. With no arguments it opens the GUI. Errors are printed as one
+// line on env.IO.ErrOut; --verbose adds the chain of causes.
+func Main(ctx context.Context, args []string, env *Env) int {
+	if len(args) == 0 {
+		args = []string{"gui"}
+	}
+	root := newRootCmd(env)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	if cmd != nil {
+		var ue *UsageError
+		if errors.As(err, &ue) && ue.Command == "" {
+			ue.Command = cmd.CommandPath()
+		}
+	}
+	fmt.Fprintf(env.IO.ErrOut, "azs-courier: %s\n", oneLine(err.Error()))
+	if verbose, _ := root.PersistentFlags().GetBool("verbose"); verbose {
+		for e, i := errors.Unwrap(err), 1; e != nil; e, i = errors.Unwrap(e), i+1 {
+			fmt.Fprintf(env.IO.ErrOut, "  cause %d (%T): %s\n", i, e, oneLine(e.Error()))
+		}
+	}
+	return ExitCode(err)
+}
+
+// oneLine folds a message onto one line: CR/LF runs (PowerShell's error texts
+// carry them) become " — ".
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	fields := strings.FieldsFunc(s, func(r rune) bool { return r == '\r' || r == '\n' })
+	for i := range fields {
+		fields[i] = strings.TrimSpace(fields[i])
+	}
+	return strings.Join(fields, " — ")
+}
