@@ -1,0 +1,310 @@
+// Package pepsim is a simulated Azure Stack Hub privileged endpoint (PEP): a
+// real WS-Management server on loopback that speaks WinRM's NTLM
+// authentication and message encryption, the WinRS shell operations and
+// PSRP, with the JEA behaviour of the PrivilegedEndpoint configuration. The
+// PEP client in package pep talks to it unchanged; tests, the training mode
+// and `azs-courier pep-simulator` use it.
+//
+// The simulator holds one stamp (cloud ID, version, nodes) and its
+// activation state in memory. Faults (wrong password, dropped connections,
+// WS-Man faults, TimedOut, a broken pool, "another action is in progress",
+// slowness) are switched on through [Faults]; unset faults never fire.
+//
+// Package pepsim must never import app, ui, courier, azure, pep (the client)
+// or Fyne; it reuses only the PSRP encoding of pep/psrp.
+package pepsim
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ResourceURI is the ResourceURI of the PEP's PowerShell session
+// configuration; every request must carry it.
+const ResourceURI = "http://schemas.microsoft.com/powershell/PrivilegedEndpoint"
+
+// Defaults of [Options].
+const (
+	DefaultUser         = `AZS\CloudAdmin`
+	DefaultStampVersion = "1.2311.2.23"
+	DefaultNodes        = 4
+	DefaultCloudID      = "b8a1abcd-1a69-46c7-8da4-f9fc3c6da5d7"
+)
+
+// Options configure a [Server]. The zero value works: a 4-node stamp on
+// 127.0.0.1:0 accepting AZS\CloudAdmin with an empty password.
+type Options struct {
+	// Addr is the listen address; "" means "127.0.0.1:0".
+	Addr string
+	// User is the PEP account, DOMAIN\name; "" means DefaultUser.
+	User string
+	// Password is the account's password.
+	Password string
+
+	// CloudID, StampVersion and Nodes describe the stamp; empty values take
+	// the defaults above.
+	CloudID      string
+	StampVersion string
+	Nodes        int
+	// RegionName and DomainFQDN are reported by
+	// Get-AzureStackStampInformation; defaults "local" and "azs.local".
+	RegionName string
+	DomainFQDN string
+
+	// TokenDelay is how long New-RegistrationToken works (spread over its
+	// progress records); ActivationDelay likewise for
+	// New-AzureStackActivation and Remove-AzureStackActivation.
+	TokenDelay      time.Duration
+	ActivationDelay time.Duration
+
+	// Faults injects failures; see [Faults].
+	Faults Faults
+
+	// Logger receives one debug line per request; nil discards.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Rand supplies challenges and IDs; nil means crypto/rand.
+	Rand io.Reader
+}
+
+// Faults are failures the server produces on demand. Counters count down
+// one per fault produced; a negative counter never runs out. Unset faults
+// never fire.
+type Faults struct {
+	// DropReceives closes the TCP connection without a reply on the next
+	// DropReceives Receive requests for a pipeline (mid-receive).
+	DropReceives int
+	// InternalErrors answers the next InternalErrors authenticated requests
+	// whose WS-Man action ends in InternalErrorAction ("Create", "Command",
+	// "Receive", "Send", "Signal", "Delete"; "" means any) with an HTTP 500
+	// w:InternalError fault.
+	InternalErrors      int
+	InternalErrorAction string
+	// TimedOut answers the next TimedOut Receive requests with a w:TimedOut
+	// fault even when output is waiting.
+	TimedOut int
+	// BrokenPool opens runspace pools in the Broken state.
+	BrokenPool bool
+	// Busy fails the next Busy action-plan cmdlets (New-RegistrationToken,
+	// New-AzureStackActivation, Remove-AzureStackActivation) with the PEP's
+	// "another action is in progress" error.
+	Busy int
+	// Latency delays every HTTP response.
+	Latency time.Duration
+}
+
+// Stats counts what crossed the wire since the server started.
+type Stats struct {
+	Requests   int   // HTTP requests, including authentication legs
+	Handshakes int   // completed NTLM handshakes
+	Messages   int   // decrypted WS-Man messages handled
+	BytesIn    int64 // request bodies, as sent
+	BytesOut   int64 // response bodies, as sent
+	// Plaintext counts WS-Man bodies refused because they were not sealed.
+	Plaintext int
+	// AuthFailures counts rejected AUTHENTICATE messages.
+	AuthFailures int
+}
+
+// Server is a running simulated PEP. Its methods are safe for concurrent use.
+type Server struct {
+	opts     Options
+	domain   string
+	user     string
+	listener net.Listener
+	http     *http.Server
+	url      string
+	log      *slog.Logger
+	ctx      context.Context
+	cancel   context.CancelFunc
+
+	mu        sync.Mutex
+	faults    Faults
+	stats     Stats
+	shells    map[string]*shell
+	activated bool
+	key       string // activation key in force
+	closed    bool
+}
+
+// New starts a simulated PEP listening on opts.Addr. It panics if it cannot
+// listen, as httptest.NewServer does; use [Start] to get the error.
+func New(opts Options) *Server {
+	s, err := Start(opts)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// Start is [New] returning the listen error instead of panicking.
+func Start(opts Options) (*Server, error) {
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:0"
+	}
+	if opts.User == "" {
+		opts.User = DefaultUser
+	}
+	if opts.CloudID == "" {
+		opts.CloudID = DefaultCloudID
+	}
+	if opts.StampVersion == "" {
+		opts.StampVersion = DefaultStampVersion
+	}
+	if opts.Nodes <= 0 {
+		opts.Nodes = DefaultNodes
+	}
+	if opts.RegionName == "" {
+		opts.RegionName = "local"
+	}
+	if opts.DomainFQDN == "" {
+		opts.DomainFQDN = "azs.local"
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Rand == nil {
+		opts.Rand = rand.Reader
+	}
+	if _, err := parseVersion(opts.StampVersion); err != nil {
+		return nil, fmt.Errorf("pepsim: stamp version %q: %w", opts.StampVersion, err)
+	}
+	domain, user, ok := strings.Cut(opts.User, `\`)
+	if !ok || domain == "" || user == "" {
+		return nil, fmt.Errorf(`pepsim: user %q is not DOMAIN\name`, opts.User)
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ln, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("pepsim: listen on %s: %w", opts.Addr, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{
+		opts:     opts,
+		domain:   domain,
+		user:     user,
+		listener: ln,
+		url:      "http://" + ln.Addr().String() + "/wsman",
+		log:      log,
+		ctx:      ctx,
+		cancel:   cancel,
+		faults:   opts.Faults,
+		shells:   make(map[string]*shell),
+	}
+	s.http = &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 30 * time.Second,
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, connKey{}, &connState{conn: c})
+		},
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	go func() { _ = s.http.Serve(ln) }()
+	return s, nil
+}
+
+// URL returns the WS-Man endpoint, http://127.0.0.1:port/wsman.
+func (s *Server) URL() string { return s.url }
+
+// Addr returns the listen address, host:port, as the client's --pep flag
+// takes it.
+func (s *Server) Addr() string { return s.listener.Addr().String() }
+
+// Close stops the server, ends running pipelines and closes every
+// connection. It is safe to call more than once.
+func (s *Server) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.mu.Unlock()
+	s.cancel()
+	_ = s.http.Close()
+}
+
+// SetFaults replaces the fault configuration.
+func (s *Server) SetFaults(f Faults) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = f
+}
+
+// Stats returns the traffic counters.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// CloudID returns the stamp's cloud ID.
+func (s *Server) CloudID() string { return s.opts.CloudID }
+
+// StampVersion returns the stamp's version.
+func (s *Server) StampVersion() string { return s.opts.StampVersion }
+
+// Nodes returns the number of scale-unit nodes.
+func (s *Server) Nodes() int { return s.opts.Nodes }
+
+// User returns the account the server accepts, DOMAIN\name.
+func (s *Server) User() string { return s.opts.User }
+
+// Activated reports whether an activation key is in force.
+func (s *Server) Activated() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.activated
+}
+
+// ActivationKey returns the activation key in force, or "".
+func (s *Server) ActivationKey() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.key
+}
+
+// OpenShells returns the number of runspace pools not yet deleted.
+func (s *Server) OpenShells() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.shells)
+}
+
+// take decrements a fault counter and reports whether the fault fires.
+func take(n *int) bool {
+	switch {
+	case *n == 0:
+		return false
+	case *n > 0:
+		*n--
+	}
+	return true
+}
+
+func (s *Server) newID() string {
+	var b [16]byte
+	if _, err := io.ReadFull(s.opts.Rand, b[:]); err != nil {
+		panic(fmt.Sprintf("pepsim: randomness: %v", err))
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := strings.ToUpper(hex.EncodeToString(b[:]))
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+var errClosed = errors.New("pepsim: server closed")
