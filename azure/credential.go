@@ -68,6 +68,8 @@ type CredentialOptions struct {
 	UserPrompt func(context.Context, DeviceCode) error
 	// Transport overrides the cloud's transport (tests).
 	Transport policy.Transporter
+	// Retry configures retries of authority requests; zero means azcore's defaults.
+	Retry policy.RetryOptions
 }
 
 // NewCredential returns a credential for cloud c. Tokens it acquires are
@@ -81,7 +83,7 @@ func NewCredential(c Cloud, o CredentialOptions) (azcore.TokenCredential, error)
 			return nil, err
 		}
 	}
-	co := azcore.ClientOptions{Cloud: c.Configuration(), Transport: tr}
+	co := azcore.ClientOptions{Cloud: c.Configuration(), Transport: tr, Retry: o.Retry}
 	var (
 		cred azcore.TokenCredential
 		err  error

@@ -89,13 +89,15 @@ func (e *Error) problem() string {
 }
 
 func (e *Error) transportProblem() string {
+	var unknownCA x509.UnknownAuthorityError
+	// azidentity flattens transport errors into text, so the type is lost
+	// there; the x509 wording is the only trace of an untrusted certificate.
+	if errors.As(e.Err, &unknownCA) || strings.Contains(e.Err.Error(), "x509: certificate signed by unknown authority") {
+		return "the server's certificate is not trusted (" + oneLine(e.Err.Error()) + "); give its CA with --ca-file"
+	}
 	var af *azidentity.AuthenticationFailedError
 	if errors.As(e.Err, &af) {
 		return "sign-in failed: " + oneLine(af.Error()) + "; check the tenant, client ID and secret or sign in again"
-	}
-	var unknownCA x509.UnknownAuthorityError
-	if errors.As(e.Err, &unknownCA) {
-		return "the server's certificate is not trusted (" + oneLine(e.Err.Error()) + "); give its CA with --ca-file"
 	}
 	return oneLine(e.Err.Error()) + "; check the network connection and the endpoints"
 }
