@@ -40,11 +40,21 @@ type psError struct {
 	Message      string
 	FQID         string // FullyQualifiedErrorId
 	Category     int32
-	Reason       string // ErrorCategory_Reason: the exception's short type name
-	TargetObject string // "" writes Nil
-	Activity     string // ErrorCategory_Activity: the command, or ""
-	Extra        []psrp.Value
+	Reason       string       // ErrorCategory_Reason: the exception's short type name
+	TargetObject string       // "" writes Nil
+	Activity     string       // ErrorCategory_Activity: the command, or ""
+	Extra        []psrp.Value // more ErrorRecord members
+	// ExceptionProps are the exception type's own properties (e.g.
+	// CommandName), listed after ErrorRecord as PowerShell does.
+	ExceptionProps []psrp.Value
 }
+
+// The simulated server has no .NET stack; records carry a fixed one so
+// their layout matches the recorded Windows replies.
+const (
+	simulatedSite  = "Void Invoke() (simulated privileged endpoint)"
+	simulatedStack = "   at AzureStack.Simulator.PrivilegedEndpoint.Invoke()"
+)
 
 // Exception type chains as PowerShell serializes them.
 var (
@@ -88,22 +98,31 @@ func named(name string, v psrp.Value) psrp.Value { return psrp.Named(name, v) }
 // its adapted properties, TargetObject, FullyQualifiedErrorId,
 // InvocationInfo, the ErrorCategory_* members and SerializeExtendedInfo.
 func (e psError) value(errorStream bool) psrp.Value {
-	excTS := e.Exception[0] + ": " + e.Message
+	excTS := e.Exception[0] + ": " + e.Message + "\r\n" + simulatedStack
+	tail := []psrp.Value{
+		named("Data", psrp.ObjValue(&psrp.Object{TypeNames: []string{"System.Collections.ListDictionaryInternal", "System.Object"}, IsDict: true})),
+		named("InnerException", psrp.Nil()),
+		named("TargetSite", psrp.String(simulatedSite)),
+		named("StackTrace", psrp.String(simulatedStack)),
+		named("HelpLink", psrp.Nil()),
+		named("Source", psrp.String("System.Management.Automation")),
+		named("HResult", psrp.Int32(-2146233087)),
+	}
+	var props []psrp.Value
+	thrown := psrp.Bool(e.Exception[0] == excRuntime[0])
+	if e.Exception[0] == excParse[0] {
+		// ParseException lists its properties in this order (recorded).
+		props = append(props, named("Errors", psrp.Nil()), named("Message", psrp.String(e.Message)),
+			named("ErrorRecord", psrp.String(e.Message)), named("WasThrownFromThrowStatement", thrown))
+	} else {
+		props = append(props, named("ErrorRecord", psrp.String(e.Message)))
+		props = append(props, e.ExceptionProps...)
+		props = append(props, named("WasThrownFromThrowStatement", thrown), named("Message", psrp.String(e.Message)))
+	}
 	exc := &psrp.Object{
 		TypeNames: append(append([]string(nil), e.Exception...), "System.Object"),
 		ToString:  &excTS,
-		Props: []psrp.Value{
-			named("ErrorRecord", psrp.String(e.Message)),
-			named("WasThrownFromThrowStatement", psrp.Bool(e.Exception[0] == excRuntime[0])),
-			named("Message", psrp.String(e.Message)),
-			named("Data", psrp.ObjValue(&psrp.Object{TypeNames: []string{"System.Collections.ListDictionaryInternal", "System.Object"}, IsDict: true})),
-			named("InnerException", psrp.Nil()),
-			named("TargetSite", psrp.Nil()),
-			named("StackTrace", psrp.Nil()),
-			named("HelpLink", psrp.Nil()),
-			named("Source", psrp.String("System.Management.Automation")),
-			named("HResult", psrp.Int32(-2146233087)),
-		},
+		Props:     append(props, tail...),
 	}
 	target := e.TargetObject
 	targetType := ""
@@ -183,10 +202,11 @@ func commandNotFound(name string) psError {
 		Exception: excCommandNotFound,
 		Message: "The term '" + name + "' is not recognized as the name of a cmdlet, function, script file, or operable program. " +
 			"Check the spelling of the name, or if a path was included, verify that the path is correct and try again.",
-		FQID:         "CommandNotFoundException",
-		Category:     catObjectNotFound,
-		Reason:       "CommandNotFoundException",
-		TargetObject: name,
+		FQID:           "CommandNotFoundException",
+		Category:       catObjectNotFound,
+		Reason:         "CommandNotFoundException",
+		TargetObject:   name,
+		ExceptionProps: []psrp.Value{named("CommandName", psrp.String(name))},
 	}
 }
 
