@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/bodgit/ntlmssp"
-	ntlmhttp "github.com/bodgit/ntlmssp/http"
 
 	"github.com/azs-courier/azs-courier/pep/pepsim"
 	"github.com/azs-courier/azs-courier/pep/psrp"
@@ -35,11 +34,15 @@ func start(t testing.TB, opts pepsim.Options) *pepsim.Server {
 }
 
 // sealedClient is an independent WinRM client for the tests: bodgit's NTLM
-// client and its HTTP wrapper seal the bodies, nothing of pep/wsman is used.
+// client authenticates and seals (nothing of pep/wsman is used); the MIME
+// framing is written here from [MS-WSMV] 2.2.9.1. bodgit's own http
+// package is not used for sealed bodies: its line-based MIME rewriting
+// corrupts binary payloads that contain CRLF or header-like lines.
 type sealedClient struct {
 	t    testing.TB
 	url  string
-	http *ntlmhttp.Client
+	http *http.Client
+	ntlm *ntlmssp.Client
 }
 
 // dial authenticates with an empty POST, as pypsrp and masterzen do, and
@@ -52,36 +55,84 @@ func dial(t testing.TB, srv *pepsim.Server, user, password string) (*sealedClien
 	if err != nil {
 		t.Fatal(err)
 	}
-	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{}}
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxConnsPerHost: 1}}
 	t.Cleanup(hc.CloseIdleConnections)
-	c, err := ntlmhttp.NewClient(hc, nc, ntlmhttp.Encryption(true))
-	if err != nil {
-		t.Fatal(err)
+	sc := &sealedClient{t: t, url: srv.URL(), http: hc, ntlm: nc}
+	var token []byte
+	for leg := range 2 {
+		out, err := nc.Authenticate(token, nil)
+		if err != nil {
+			t.Fatalf("NTLM leg %d: %v", leg, err)
+		}
+		req, _ := http.NewRequest(http.MethodPost, srv.URL(), nil)
+		req.Header.Set("Authorization", "Negotiate "+base64.StdEncoding.EncodeToString(out))
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatalf("NTLM leg %d: %v", leg, err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if leg == 1 || resp.StatusCode != http.StatusUnauthorized {
+			return sc, resp.StatusCode
+		}
+		h := resp.Header.Get("WWW-Authenticate")
+		b64, ok := strings.CutPrefix(h, "Negotiate ")
+		if !ok {
+			t.Fatalf("no Negotiate challenge: %q", h)
+		}
+		if token, err = base64.StdEncoding.DecodeString(b64); err != nil {
+			t.Fatal(err)
+		}
 	}
-	sc := &sealedClient{t: t, url: srv.URL(), http: c}
-	req, _ := http.NewRequest(http.MethodPost, srv.URL(), nil)
-	req.Header.Set("Content-Type", "application/soap+xml;charset=UTF-8")
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("authentication POST: %v", err)
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return sc, resp.StatusCode
+	panic("unreachable")
 }
 
-// post sends one envelope and returns the HTTP status and the reply.
+const (
+	boundary     = "--Encrypted Boundary"
+	protocolType = "application/HTTP-SPNEGO-session-encrypted"
+)
+
+// post seals one envelope, sends it and returns the HTTP status and the
+// unsealed reply.
 func (c *sealedClient) post(envelope string) (int, string, error) {
-	req, _ := http.NewRequest(http.MethodPost, c.url, strings.NewReader(envelope))
-	req.Header.Set("Content-Type", "application/soap+xml;charset=UTF-8")
-	req.ContentLength = 0 // unknown: bodgit's sealing changes the body length
+	sess := c.ntlm.SecuritySession()
+	sealed, sig, err := sess.Wrap([]byte(envelope))
+	if err != nil {
+		return 0, "", err
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s\r\n\tContent-Type: %s\r\n\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=%d\r\n%s\r\n\tContent-Type: application/octet-stream\r\n",
+		boundary, protocolType, len(envelope), boundary)
+	b.Write([]byte{byte(len(sig)), 0, 0, 0})
+	b.Write(sig)
+	b.Write(sealed)
+	b.WriteString(boundary + "--\r\n")
+	req, _ := http.NewRequest(http.MethodPost, c.url, &b)
+	req.Header.Set("Content-Type", `multipart/encrypted;protocol="`+protocolType+`";boundary="Encrypted Boundary"`)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return 0, "", err
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), err
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, "", err
+	}
+	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "multipart/encrypted") {
+		return resp.StatusCode, "", fmt.Errorf("HTTP %d reply is not sealed: %q", resp.StatusCode, body)
+	}
+	const octet = "\tContent-Type: application/octet-stream\r\n"
+	i := bytes.Index(body, []byte(octet))
+	end := bytes.LastIndex(body, []byte(boundary+"--"))
+	if i < 0 || end < 0 || end < i+len(octet)+20 {
+		return resp.StatusCode, "", fmt.Errorf("bad sealed reply framing: %q", body)
+	}
+	p := body[i+len(octet) : end]
+	plain, err := sess.Unwrap(p[20:], p[4:20])
+	if err != nil {
+		return resp.StatusCode, "", fmt.Errorf("unseal reply: %w", err)
+	}
+	return resp.StatusCode, string(plain), nil
 }
 
 func (c *sealedClient) mustPost(envelope string) (int, string) {
@@ -334,5 +385,3 @@ func count(msgs []psrp.Message, typ psrp.MessageType) int {
 	}
 	return n
 }
-
-var _ = bytes.Equal
