@@ -1,0 +1,380 @@
+package psrp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/azs-courier/azs-courier/pep/wsman"
+)
+
+// StateError reports a pool or pipeline in a state that does not allow the
+// action tried.
+type StateError struct {
+	Action   string // what was tried, e.g. "open runspace pool"
+	State    string // the state reached
+	Expected string // the state required
+	Record   *ErrorRecord
+}
+
+// Error names the action and both states, and the server's reason.
+func (e *StateError) Error() string {
+	msg := fmt.Sprintf("psrp: %s: runspace pool is %s, want %s", e.Action, e.State, e.Expected)
+	if e.Record != nil {
+		msg += ": " + e.Record.Error()
+	}
+	return msg
+}
+
+// Unwrap returns the server's error record, if any.
+func (e *StateError) Unwrap() error {
+	if e.Record == nil {
+		return nil
+	}
+	return e.Record
+}
+
+// PoolOptions configures [Open].
+type PoolOptions struct {
+	// ID is the runspace pool ID, sent as the ShellId; zero picks a random one.
+	ID GUID
+	// NewPipelineID returns pipeline IDs; nil picks random ones.
+	NewPipelineID func() GUID
+	// MaxEnvelopeSize sizes fragments (default 153600).
+	MaxEnvelopeSize int
+	// NoTerminateSignal skips the Signal Terminate pypsrp ≥ 0.9 sends after
+	// each pipeline; set it only to replay older recordings.
+	NoTerminateSignal bool
+	// Logger receives debug lines; nil discards.
+	Logger *slog.Logger
+}
+
+// RunspacePool is an open PowerShell runspace pool on a WinRS shell.
+type RunspacePool struct {
+	ID    GUID
+	Shell *wsman.Shell
+	// ServerCapability is the server's SESSION_CAPABILITY.
+	ServerCapability SessionCapability
+	// ApplicationPrivateData holds the server's PSVersionTable.
+	ApplicationPrivateData Value
+
+	opts   PoolOptions
+	frag   *Fragmenter
+	defrag Defragmenter
+	log    *slog.Logger
+}
+
+// Open creates the shell with SESSION_CAPABILITY and INIT_RUNSPACEPOOL in
+// its creationXml and receives until the pool is Opened. A Broken or Closed
+// pool is a [*StateError] carrying the server's error record; the shell is
+// then deleted.
+func Open(ctx context.Context, c *wsman.Client, opts PoolOptions) (*RunspacePool, error) {
+	if opts.ID.IsZero() {
+		opts.ID = NewGUID()
+	}
+	if opts.MaxEnvelopeSize <= 0 {
+		opts.MaxEnvelopeSize = 153600
+	}
+	p := &RunspacePool{ID: opts.ID, opts: opts, frag: NewFragmenter(opts.MaxEnvelopeSize), log: opts.Logger}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	capMsg, _ := NewMessage(DestinationServer, p.ID, GUID{}, DefaultSessionCapability).MarshalBinary()
+	initMsg, _ := NewMessage(DestinationServer, p.ID, GUID{}, InitRunspacePool{MinRunspaces: 1, MaxRunspaces: 1}).MarshalBinary()
+	shell, err := c.CreateShell(ctx, p.ID.String(), p.frag.Encode(capMsg, initMsg))
+	if err != nil {
+		return nil, fmt.Errorf("psrp: open runspace pool: %w", err)
+	}
+	p.Shell = shell
+	if err := p.waitOpened(ctx); err != nil {
+		p.deleteQuietly()
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *RunspacePool) waitOpened(ctx context.Context) error {
+	for {
+		resp, err := p.Shell.Receive(ctx, "")
+		if err != nil {
+			return fmt.Errorf("psrp: open runspace pool: %w", err)
+		}
+		if resp.NoData {
+			continue
+		}
+		for _, s := range resp.Streams {
+			msgs, err := p.defrag.AddData(s.Data)
+			if err != nil {
+				return fmt.Errorf("psrp: open runspace pool: %w", err)
+			}
+			for _, raw := range msgs {
+				var m Message
+				if err := m.UnmarshalBinary(raw); err != nil {
+					return fmt.Errorf("psrp: open runspace pool: %w", err)
+				}
+				done, err := p.handleOpening(m)
+				if done || err != nil {
+					return err
+				}
+			}
+		}
+	}
+}
+
+func (p *RunspacePool) handleOpening(m Message) (bool, error) {
+	if !m.RPID.IsZero() && !SameID(m.RPID, p.ID) {
+		return false, fmt.Errorf("psrp: open runspace pool: message for pool %s, want %s", m.RPID, p.ID)
+	}
+	switch m.Type {
+	case SessionCapabilityType:
+		c, err := ParseSessionCapability(m.Data)
+		if err != nil {
+			return false, fmt.Errorf("psrp: open runspace pool: %w", err)
+		}
+		p.ServerCapability = c
+	case ApplicationPrivateDataType:
+		d, err := ParseApplicationPrivateData(m.Data)
+		if err != nil {
+			return false, fmt.Errorf("psrp: open runspace pool: %w", err)
+		}
+		p.ApplicationPrivateData = d.Data
+	case RunspacePoolStateType:
+		s, err := ParseRunspacePoolState(m.Data)
+		if err != nil {
+			return false, fmt.Errorf("psrp: open runspace pool: %w", err)
+		}
+		switch s.State {
+		case PoolOpened:
+			return true, nil
+		case PoolBroken, PoolClosed:
+			return true, &StateError{Action: "open runspace pool", State: s.State.String(), Expected: PoolOpened.String(), Record: s.Error}
+		}
+	default:
+		p.log.Debug("psrp: ignored message while opening", "type", m.Type)
+	}
+	return false, nil
+}
+
+// deleteQuietly deletes the shell with a short context of its own, for
+// cleanup after a failure.
+func (p *RunspacePool) deleteQuietly() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.Shell.Delete(ctx); err != nil {
+		p.log.Debug("psrp: delete shell after failure", "err", err)
+	}
+}
+
+// Close deletes the shell, closing the pool.
+func (p *RunspacePool) Close(ctx context.Context) error {
+	if err := p.Shell.Delete(ctx); err != nil {
+		return fmt.Errorf("psrp: close runspace pool: %w", err)
+	}
+	return nil
+}
+
+// Record is an informational record a pipeline produced: progress,
+// warning, verbose, debug or information.
+type Record struct {
+	Type     MessageType // ProgressRecordType, WarningRecordType, …
+	Message  string
+	Progress *ProgressRecord // set for progress records
+}
+
+// Result is what a finished pipeline produced.
+type Result struct {
+	Output []Value
+	Errors []*ErrorRecord // non-terminating errors (the error stream)
+	State  PSInvocationState
+}
+
+// InvokeOptions configures [RunspacePool.Invoke].
+type InvokeOptions struct {
+	// Input is sent as PIPELINE_INPUT messages followed by
+	// END_OF_PIPELINE_INPUT; NoInput is set when it is nil.
+	Input []Value
+	// OnRecord receives progress, warning, verbose, debug and information
+	// records as they arrive.
+	OnRecord func(Record)
+}
+
+// Invoke runs one pipeline: CREATE_PIPELINE through Command (and Send for
+// further fragments), optional input, then Receive until PIPELINE_STATE is
+// terminal, re-polling on w:TimedOut. A Failed or Stopped pipeline returns
+// the server's [*ErrorRecord] as the error, with the partial result. When ctx
+// ends while the pipeline runs, Invoke sends the stop signal and returns
+// ctx's error.
+func (p *RunspacePool) Invoke(ctx context.Context, pipeline CreatePipeline, opts InvokeOptions) (*Result, error) {
+	pid := NewGUID()
+	if p.opts.NewPipelineID != nil {
+		pid = p.opts.NewPipelineID()
+	}
+	pipeline.NoInput = opts.Input == nil
+	msg, _ := NewMessage(DestinationServer, p.ID, pid, pipeline).MarshalBinary()
+	frags := p.frag.Fragment(msg)
+	first, _ := frags[0].AppendBinary(nil)
+	cmdID, err := p.Shell.Command(ctx, pid.String(), first)
+	if err != nil {
+		return nil, fmt.Errorf("psrp: start pipeline: %w", err)
+	}
+	pl := &pipelineRun{pool: p, id: pid, cmdID: cmdID, opts: opts}
+	res, err := pl.run(ctx, frags[1:])
+	if err != nil && ctx.Err() != nil {
+		pl.stop()
+		return res, fmt.Errorf("psrp: pipeline %s: %w", commandNames(pipeline), ctx.Err())
+	}
+	if !p.opts.NoTerminateSignal && (res == nil || res.State.Terminal()) {
+		if serr := p.Shell.Signal(ctx, cmdID, wsman.SignalTerminate); serr != nil && err == nil {
+			p.log.Debug("psrp: terminate signal", "err", serr)
+		}
+	}
+	return res, err
+}
+
+func commandNames(p CreatePipeline) string {
+	var names []string
+	for _, s := range p.Statements {
+		for _, c := range s {
+			names = append(names, c.Name)
+		}
+	}
+	return strings.Join(names, " | ")
+}
+
+type pipelineRun struct {
+	pool   *RunspacePool
+	id     GUID
+	cmdID  string
+	opts   InvokeOptions
+	defrag Defragmenter
+}
+
+func (pl *pipelineRun) run(ctx context.Context, rest []Fragment) (*Result, error) {
+	p := pl.pool
+	for _, f := range rest {
+		b, _ := f.AppendBinary(nil)
+		if err := p.Shell.Send(ctx, pl.cmdID, "stdin", b); err != nil {
+			return nil, fmt.Errorf("psrp: send pipeline: %w", err)
+		}
+	}
+	if pl.opts.Input != nil {
+		var msgs [][]byte
+		for _, v := range pl.opts.Input {
+			b, _ := NewMessage(DestinationServer, p.ID, pl.id, PipelineInput{Value: v}).MarshalBinary()
+			msgs = append(msgs, b)
+		}
+		eop, _ := NewMessage(DestinationServer, p.ID, pl.id, EndOfPipelineInput{}).MarshalBinary()
+		msgs = append(msgs, eop)
+		if err := p.Shell.Send(ctx, pl.cmdID, "stdin", p.frag.Encode(msgs...)); err != nil {
+			return nil, fmt.Errorf("psrp: send pipeline input: %w", err)
+		}
+	}
+	res := &Result{State: PipelineRunning}
+	for {
+		resp, err := p.Shell.Receive(ctx, pl.cmdID)
+		if err != nil {
+			return res, fmt.Errorf("psrp: receive pipeline output: %w", err)
+		}
+		if resp.NoData {
+			continue
+		}
+		for _, s := range resp.Streams {
+			if s.CommandID != "" && !strings.EqualFold(s.CommandID, pl.cmdID) {
+				continue
+			}
+			msgs, err := pl.defrag.AddData(s.Data)
+			if err != nil {
+				return res, fmt.Errorf("psrp: receive pipeline output: %w", err)
+			}
+			for _, raw := range msgs {
+				var m Message
+				if err := m.UnmarshalBinary(raw); err != nil {
+					return res, fmt.Errorf("psrp: receive pipeline output: %w", err)
+				}
+				if err := pl.handle(m, res); err != nil {
+					return res, err
+				}
+			}
+		}
+		if res.State.Terminal() {
+			return res, nil
+		}
+		if resp.CommandDone {
+			return res, fmt.Errorf("psrp: pipeline ended without a final PIPELINE_STATE")
+		}
+	}
+}
+
+var errStateRecord = errors.New("psrp: pipeline failed without an error record")
+
+func (pl *pipelineRun) handle(m Message, res *Result) error {
+	emit := func(r Record) {
+		if pl.opts.OnRecord != nil {
+			pl.opts.OnRecord(r)
+		}
+	}
+	switch m.Type {
+	case PipelineOutputType:
+		v, err := UnmarshalCLIXML(m.Data)
+		if err != nil {
+			return fmt.Errorf("psrp: pipeline output: %w", err)
+		}
+		res.Output = append(res.Output, v)
+	case ErrorRecordType:
+		e, err := ParseErrorRecord(m.Data)
+		if err != nil {
+			return fmt.Errorf("psrp: error record: %w", err)
+		}
+		res.Errors = append(res.Errors, e)
+	case PipelineStateType:
+		s, err := ParsePipelineState(m.Data)
+		if err != nil {
+			return fmt.Errorf("psrp: pipeline state: %w", err)
+		}
+		res.State = s.State
+		switch s.State {
+		case PipelineFailed, PipelineStopped:
+			switch {
+			case s.Error != nil:
+				return s.Error
+			case len(res.Errors) > 0:
+				return res.Errors[len(res.Errors)-1]
+			}
+			return fmt.Errorf("%w (state %s)", errStateRecord, s.State)
+		}
+	case ProgressRecordType:
+		r, err := ParseProgressRecord(m.Data)
+		if err != nil {
+			return fmt.Errorf("psrp: progress record: %w", err)
+		}
+		emit(Record{Type: m.Type, Message: r.Activity + ": " + r.StatusDescription, Progress: &r})
+	case WarningRecordType, VerboseRecordType, DebugRecordType:
+		r, err := ParseInformationalRecord(m.Type, m.Data)
+		if err != nil {
+			return fmt.Errorf("psrp: %s: %w", m.Type, err)
+		}
+		emit(Record{Type: m.Type, Message: r.Message})
+	case InformationRecordType:
+		r, err := ParseInformationRecord(m.Data)
+		if err != nil {
+			return fmt.Errorf("psrp: information record: %w", err)
+		}
+		emit(Record{Type: m.Type, Message: r.Message})
+	default:
+		pl.pool.log.Debug("psrp: ignored message", "type", m.Type)
+	}
+	return nil
+}
+
+// stop sends the PowerShell stop signal with a short context of its own,
+// after the caller's context ended.
+func (pl *pipelineRun) stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := pl.pool.Shell.Signal(ctx, pl.cmdID, wsman.SignalStop); err != nil {
+		pl.pool.log.Debug("psrp: stop signal", "err", err)
+	}
+}
