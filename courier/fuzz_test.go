@@ -1,6 +1,8 @@
 package courier_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -41,6 +43,34 @@ func FuzzParse(f *testing.F) {
 		}
 		if strings.ContainsAny(a.Text, " \r\n\t\"'") {
 			t.Fatalf("canonical text holds white space or quotes")
+		}
+	})
+}
+
+// FuzzLedger checks that reading and verifying any ledger file never panics,
+// and that a ledger that verifies still verifies after one more Append.
+func FuzzLedger(f *testing.F) {
+	_, lines := newLedger(f, 3)
+	f.Add([]byte(strings.Join(lines, "")))
+	f.Add([]byte(lines[0]))
+	f.Add([]byte("{}\n"))
+	f.Add([]byte(`{"seq":1,"prev":"","hash":""}` + "\n"))
+	f.Add([]byte("\n\n\xff"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(t.TempDir(), "l.jsonl")
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		l := courier.OpenLedger(p)
+		n, err := l.Verify()
+		if err != nil {
+			return
+		}
+		if _, err := l.Append(courier.Entry{Step: "fuzz", Outcome: "ok"}); err != nil {
+			return
+		}
+		if m, err := l.Verify(); err != nil || m != n+1 {
+			t.Fatalf("intact ledger of %d entries: after Append %d, %v", n, m, err)
 		}
 	})
 }

@@ -97,10 +97,20 @@ func (l *Ledger) Append(e Entry) (Entry, error) {
 	if err != nil {
 		return e, fmt.Errorf("encode ledger entry: %w", err)
 	}
-	if _, err := f.Seek(0, io.SeekEnd); err != nil {
+	end, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
 		return e, fmt.Errorf("append to ledger %s: %w", l.path, err)
 	}
-	if _, err := f.Write(append(line, '\n')); err != nil {
+	line = append(line, '\n')
+	if end > 0 {
+		// A file cut short of its final newline (an editor, a copy) must not
+		// glue the new entry onto the last one.
+		last := make([]byte, 1)
+		if _, err := f.ReadAt(last, end-1); err == nil && last[0] != '\n' {
+			line = append([]byte{'\n'}, line...)
+		}
+	}
+	if _, err := f.Write(line); err != nil {
 		return e, fmt.Errorf("append to ledger %s: %w", l.path, err)
 	}
 	if err := f.Sync(); err != nil {

@@ -11,7 +11,7 @@ import (
 	"github.com/azs-courier/azs-courier/courier"
 )
 
-func newLedger(t *testing.T, n int) (*courier.Ledger, []string) {
+func newLedger(t testing.TB, n int) (*courier.Ledger, []string) {
 	t.Helper()
 	l := courier.OpenLedger(filepath.Join(t.TempDir(), "cfg", courier.LedgerFile))
 	start := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)

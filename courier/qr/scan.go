@@ -1,0 +1,294 @@
+package qr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/multi/qrcode"
+	zxqr "github.com/makiuchi-d/gozxing/qrcode"
+)
+
+// Decode returns the text of every QR code found in g, each once. It tries,
+// in order (reference qr-airgap.md §4.4, §4.7):
+//
+//  1. the plain reader; a code that fills the image ends the search;
+//  2. the multi reader with TRY_HARDER, for pages and for images that hold
+//     unrelated codes too;
+//  3. when nothing was found: PURE_BARCODE, rescaling ×0.5…×1.5, rotation
+//     by 90°, 180° and 270°;
+//  4. when more is wanted (more(found) is true, or more is nil) and the codes
+//     found cover under half the image: tiles of 2×2, 2×4 and 3×3 grids,
+//     each through steps 1 and 3.
+//
+// Images above 4000 pixels a side are first shrunk by a whole factor.
+func Decode(ctx context.Context, g *image.Gray, more func(found []string) bool) ([]string, error) {
+	if side := max(g.Rect.Dx(), g.Rect.Dy()); side > downscaleAbove {
+		g = shrink(g, (side+downscaleAbove-1)/downscaleAbove)
+	}
+	var found []string
+	seen := map[string]bool{}
+	covered := 0.0
+	add := func(r hit) {
+		if !seen[r.text] {
+			seen[r.text] = true
+			found = append(found, r.text)
+			covered += r.cover
+		}
+	}
+
+	if r, ok := plain(g, nil); ok {
+		add(r)
+		if r.cover >= 0.25 && isFrameText(r.text) {
+			return found, nil
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return found, err
+	}
+	for _, r := range multiple(g) {
+		add(r)
+	}
+	if !anyFrame(found) {
+		if r, ok := chain(ctx, g); ok {
+			add(r)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return found, err
+	}
+	if covered >= 0.5 || (more != nil && !more(found)) {
+		return found, nil
+	}
+	w, h := g.Rect.Dx(), g.Rect.Dy()
+	for _, grid := range [][2]int{{2, 2}, {2, 4}, {3, 3}} {
+		cols, rows := grid[0], grid[1]
+		if w > h {
+			cols, rows = rows, cols
+		}
+		cw, ch := w/cols, h/rows
+		padX, padY := cw/6, ch/6
+		for r := range rows {
+			for c := range cols {
+				if err := ctx.Err(); err != nil {
+					return found, err
+				}
+				tile := crop(g, image.Rect(c*cw-padX, r*ch-padY, (c+1)*cw+padX, (r+1)*ch+padY))
+				if hit, ok := plain(tile, nil); ok {
+					add(hit)
+				} else if hit, ok := chain(ctx, tile); ok {
+					add(hit)
+				}
+			}
+		}
+		if more != nil && !more(found) {
+			break
+		}
+	}
+	return found, nil
+}
+
+// hit is one decoded code: its text and the share of the image it covers.
+type hit struct {
+	text  string
+	cover float64
+}
+
+func isFrameText(s string) bool { return strings.HasPrefix(s, Magic+":") }
+
+func anyFrame(texts []string) bool {
+	for _, s := range texts {
+		if isFrameText(s) {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	hintsPure      = map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_PURE_BARCODE: true}
+	hintsTryHarder = map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
+	chainScales    = []float64{0.5, 0.6, 0.7, 0.8, 0.9, 1.25, 1.5}
+)
+
+// bitmap wraps grey pixels for gozxing without copying them.
+func bitmap(g *image.Gray) (*gozxing.BinaryBitmap, error) {
+	src, err := gozxing.NewPlanarYUVLuminanceSource(g.Pix, g.Stride, g.Rect.Dy(), 0, 0, g.Rect.Dx(), g.Rect.Dy(), false)
+	if err != nil {
+		return nil, err
+	}
+	return gozxing.NewBinaryBitmap(gozxing.NewHybridBinarizer(src))
+}
+
+// plain runs the single QR reader once with hints.
+func plain(g *image.Gray, hints map[gozxing.DecodeHintType]any) (hit, bool) {
+	if g.Rect.Dx() < 21 || g.Rect.Dy() < 21 {
+		return hit{}, false
+	}
+	bmp, err := bitmap(g)
+	if err != nil {
+		return hit{}, false
+	}
+	r, err := zxqr.NewQRCodeReader().Decode(bmp, hints)
+	if err != nil {
+		return hit{}, false
+	}
+	return hit{text: r.GetText(), cover: coverage(r, g)}, true
+}
+
+// chain runs PURE_BARCODE, the rescales and the rotations until one decodes.
+func chain(ctx context.Context, g *image.Gray) (hit, bool) {
+	if r, ok := plain(g, hintsPure); ok {
+		return r, true
+	}
+	for _, s := range chainScales {
+		if ctx.Err() != nil {
+			return hit{}, false
+		}
+		if r, ok := plain(rescale(g, s), nil); ok {
+			return r, true
+		}
+	}
+	for q := 1; q <= 3; q++ {
+		if ctx.Err() != nil {
+			return hit{}, false
+		}
+		if r, ok := plain(rotate(g, q), nil); ok {
+			return r, true
+		}
+	}
+	return hit{}, false
+}
+
+// multiple runs the multi reader with TRY_HARDER.
+func multiple(g *image.Gray) []hit {
+	bmp, err := bitmap(g)
+	if err != nil {
+		return nil
+	}
+	rs, _ := qrcode.NewQRCodeMultiReader().DecodeMultiple(bmp, hintsTryHarder)
+	out := make([]hit, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, hit{text: r.GetText(), cover: coverage(r, g)})
+	}
+	return out
+}
+
+// coverage estimates the share of g that the code of r covers, quiet zone
+// included, from the distance between its finder patterns.
+func coverage(r *gozxing.Result, g *image.Gray) float64 {
+	pts := r.GetResultPoints()
+	if len(pts) < 3 {
+		return 0
+	}
+	// Points 1 and 2 are the top-left and top-right finder centres, 7 modules
+	// less than the symbol apart. Frames tell their version by their length.
+	dist := math.Hypot(pts[2].GetX()-pts[1].GetX(), pts[2].GetY()-pts[1].GetY())
+	modules := 57.0 // version 10 when the version is unknown
+	if isFrameText(r.GetText()) {
+		modules = float64(17 + 4*versionFor(len(r.GetText())))
+	}
+	side := dist * (modules + 2*QuietZone) / (modules - 7)
+	return side * side / float64(g.Rect.Dx()*g.Rect.Dy())
+}
+
+// versionFor returns the smallest version whose capacity at level M holds n
+// alphanumeric characters.
+func versionFor(n int) int {
+	for v := 1; v <= maxQRV; v++ {
+		if alnumCapacityM[v] >= n {
+			return v
+		}
+	}
+	return maxQRV
+}
+
+// Scanner feeds the frames found in images, frame files and typed text into
+// one Assembler, keeping count of unrelated codes.
+type Scanner struct {
+	Assembler Assembler
+	Frames    int      // frames accepted, duplicates included
+	Ignored   []string // QR codes in images whose text is not an AGX1 frame
+}
+
+// AddInput reads one input: a PNG or JPEG image, or text holding frames
+// (one a line, or one frame typed over several lines). name is used in
+// errors only.
+func (s *Scanner) AddInput(ctx context.Context, name string, data []byte) error {
+	if isImage(data) {
+		return s.AddImage(ctx, name, data)
+	}
+	if !utf8.Valid(data) || strings.ContainsRune(string(data), 0) {
+		return fmt.Errorf("%s: %w; give image files (.png, .jpg), frame files (.txt) or - for typed frames", name, ErrNotImage)
+	}
+	return s.AddText(name, string(data))
+}
+
+// AddImage decodes the QR codes in a PNG or JPEG image and adds its frames.
+// Codes with other content are skipped and counted in Ignored.
+func (s *Scanner) AddImage(ctx context.Context, name string, data []byte) error {
+	g, err := ReadImage(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	texts, err := Decode(ctx, g, func([]string) bool { return !s.Assembler.Complete() })
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	for _, t := range texts {
+		if !isFrameText(Normalize(t)) {
+			s.Ignored = append(s.Ignored, t)
+			continue
+		}
+		if _, err := s.Assembler.AddText(t); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		s.Frames++
+	}
+	return nil
+}
+
+// AddText adds the frames in text: one frame a line, or a frame typed over
+// several lines in groups (a line that starts with AGX1: begins a frame,
+// other lines continue it). Blank lines are skipped; anything else is an
+// error.
+func (s *Scanner) AddText(name string, text string) error {
+	frames, err := SplitFrames(text)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	for i, f := range frames {
+		if _, err := s.Assembler.AddText(f); err != nil {
+			return fmt.Errorf("%s: frame %d: %w", name, i+1, err)
+		}
+		s.Frames++
+	}
+	return nil
+}
+
+// SplitFrames splits text into frames: a line that starts with AGX1: (after
+// [Normalize]) begins a frame, and other non-blank lines continue it.
+func SplitFrames(text string) ([]string, error) {
+	var frames []string
+	for line := range strings.Lines(text) {
+		n := Normalize(line)
+		switch {
+		case n == "":
+		case strings.HasPrefix(n, Magic+":"):
+			frames = append(frames, n)
+		case len(frames) == 0:
+			return nil, notFrame(n, "no AGX1 header")
+		default:
+			frames[len(frames)-1] += n
+		}
+	}
+	if len(frames) == 0 {
+		return nil, errors.New("qr: no frames in the text; give frames that start with AGX1:, one a line")
+	}
+	return frames, nil
+}
