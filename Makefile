@@ -1,0 +1,51 @@
+# AzS Courier — build, run, test.
+#   make run     open the GUI in training mode (built-in simulated stamp and Azure)
+#   make test    everything CI runs: vet, unit, fuzz seeds, end-to-end, GUI screenshots
+#   make bench   benchmarks and comparison tables
+# Every target installs what the machine lacks first (scripts/deps.sh).
+
+SHELL      := /bin/bash
+GO         ?= go
+VERSION    ?= $(shell awk -F'"' '/^ *Version *=/{print $$2; exit}' FyneApp.toml)
+COMMIT     ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
+LDFLAGS    := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+BIN        := bin/azs-courier
+FUZZTIME   ?= 20s
+TESTFLAGS  ?= -timeout 12m
+
+.PHONY: deps build run demo test vet bench fuzz clean
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+
+run: build
+	@scripts/run.sh $(BIN)
+
+demo: build
+	$(BIN) demo
+
+vet: deps
+	$(GO) vet ./...
+
+test: deps vet
+	@gofmt_out=$$(gofmt -l $$(git ls-files '*.go') 2>/dev/null); \
+	  if [ -n "$$gofmt_out" ]; then echo "gofmt needed: $$gofmt_out"; exit 1; fi
+	$(GO) test $(TESTFLAGS) ./...
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
+	@for s in scripts/bench-*.sh; do [ -x "$$s" ] && { echo "== $$s"; "$$s" || exit 1; }; done; true
+
+# Run every fuzz target for FUZZTIME (the seed corpora already run in make test).
+fuzz: deps
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+clean:
+	rm -rf bin dist test-output
