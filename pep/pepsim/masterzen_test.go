@@ -51,7 +51,7 @@ func masterzenCreate(srv *pepsim.Server, rpid psrp.GUID) *soap.SoapMessage {
 		message(rpid, psrp.GUID{}, psrp.InitRunspacePool{MinRunspaces: 1, MaxRunspaces: 1}))
 	msg := soap.NewMessage()
 	msg.Header().To(srv.URL()).ReplyTo("http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous").
-		MaxEnvelopeSize(153600).Id("uuid:"+psrp.NewGUID().String()).Locale("en-US").Timeout("PT20S").
+		MaxEnvelopeSize(153600).Id("uuid:" + psrp.NewGUID().String()).Locale("en-US").Timeout("PT20S").
 		Action("http://schemas.xmlsoap.org/ws/2004/09/transfer/Create").
 		ResourceURI(pepsim.ResourceURI).
 		AddOption(soap.NewHeaderOption("protocolversion", "2.3")).Build()
