@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -378,7 +379,7 @@ func (s *Server) receive(ctx context.Context, req *request) (string, *wsmanFault
 			pending = &p.out
 		}
 		if len(*pending) > 0 || (p != nil && p.done) {
-			reply := s.receiveReply(req.Header.MessageID, cmdID, pending, p)
+			reply := s.receiveReply(req.Header.MessageID, cmdID, pending, p, envelopeSize(req))
 			s.mu.Unlock()
 			return reply, nil, nil
 		}
@@ -399,10 +400,10 @@ func (s *Server) receive(ctx context.Context, req *request) (string, *wsmanFault
 
 // receiveReply takes as many waiting fragments as fit one envelope.
 // Callers hold Server.mu.
-func (s *Server) receiveReply(relates, cmdID string, pending *[]string, p *pipeline) string {
+func (s *Server) receiveReply(relates, cmdID string, pending *[]string, p *pipeline, maxEnvelope int) string {
 	var b strings.Builder
 	b.WriteString("<rsp:ReceiveResponse>")
-	budget := replyEnvelopeSize - 4096
+	budget := maxEnvelope - 4096
 	n := 0
 	for _, frag := range *pending {
 		if n > 0 && len(frag) > budget {
@@ -422,6 +423,16 @@ func (s *Server) receiveReply(relates, cmdID string, pending *[]string, p *pipel
 	}
 	b.WriteString("</rsp:ReceiveResponse>")
 	return s.envelope("http://schemas.microsoft.com/wbem/wsman/1/windows/shell/ReceiveResponse", relates, b.String(), false)
+}
+
+// envelopeSize is the request's MaxEnvelopeSize, the most the reply may
+// hold; WinRM's 153600 when absent or unreadable.
+func envelopeSize(req *request) int {
+	n, err := strconv.Atoi(strings.TrimSpace(req.Header.MaxEnvelopeSize))
+	if err != nil || n < 8192 {
+		return replyEnvelopeSize
+	}
+	return n
 }
 
 // Signal codes ([MS-PSRP] 3.1.5.3.9; the plugin's spelling "crtl_c").
