@@ -113,7 +113,17 @@ func (v Value) Member(name string) (Value, bool) {
 	// A PSObject may wrap its base object as an inner <Obj> (seen for
 	// Get-Item output); look inside it too.
 	if o.Primitive != nil && o.Primitive.Kind == "Obj" && o.Primitive.Obj != o {
-		return o.Primitive.Member(name)
+		if m, ok := o.Primitive.Member(name); ok {
+			return m, true
+		}
+	}
+	// PowerShell property names are case-insensitive (CloudID, CloudId).
+	for _, group := range [][]Value{o.Members, o.Props} {
+		for _, m := range group {
+			if strings.EqualFold(m.Name, name) {
+				return m, true
+			}
+		}
 	}
 	return Value{}, false
 }

@@ -159,17 +159,14 @@ func (t *HTTPTransport) RoundTrip(ctx context.Context, envelope []byte) ([]byte,
 		return nil, err
 	}
 	resp, err := t.send(ctx, c, envelope)
-	if err != nil && reused && isStaleConn(err) && ctx.Err() == nil {
-		// The server closed an idle keep-alive connection before we wrote;
-		// nothing was processed, so retry once on a fresh connection.
-		c.nc.Close()
-		if c, _, err = t.dialAuthenticated(ctx); err != nil {
-			return nil, err
-		}
-		resp, err = t.send(ctx, c, envelope)
-	}
 	if err != nil {
+		// A request is never repeated on another connection: the server may
+		// have acted on it (a Command that starts an activation). Callers
+		// retry whole operations.
 		c.nc.Close()
+		if reused && errors.Is(err, errConnReset) {
+			return nil, fmt.Errorf("%w (on a kept-alive connection)", err)
+		}
 		return nil, err
 	}
 	t.putConn(c)
@@ -189,14 +186,21 @@ func (t *HTTPTransport) Close() error {
 }
 
 func (t *HTTPTransport) getConn(ctx context.Context) (*conn, bool, error) {
-	t.mu.Lock()
-	if n := len(t.idle); n > 0 {
+	for {
+		t.mu.Lock()
+		n := len(t.idle)
+		if n == 0 {
+			t.mu.Unlock()
+			break
+		}
 		c := t.idle[n-1]
 		t.idle = t.idle[:n-1]
 		t.mu.Unlock()
-		return c, true, nil
+		if c.alive() {
+			return c, true, nil
+		}
+		c.nc.Close()
 	}
-	t.mu.Unlock()
 	c, _, err := t.dialAuthenticated(ctx)
 	return c, false, err
 }
@@ -211,12 +215,14 @@ func (t *HTTPTransport) putConn(c *conn) {
 	t.idle = append(t.idle, c)
 }
 
-func isStaleConn(err error) bool {
-	var se *StatusError
-	if errors.As(err, &se) || errors.Is(err, ErrSeal) {
-		return false
-	}
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, errConnReset)
+// alive reports whether an idle connection is still open: the server has
+// neither closed it nor sent anything unexpected.
+func (c *conn) alive() bool {
+	_ = c.nc.SetReadDeadline(time.Now().Add(time.Millisecond))
+	_, err := c.br.Peek(1)
+	_ = c.nc.SetReadDeadline(time.Time{})
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 var errConnReset = errors.New("connection reset before a response")

@@ -1,0 +1,339 @@
+package pep
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/azs-courier/azs-courier/pep/psrp"
+	"github.com/azs-courier/azs-courier/pep/wsman"
+)
+
+// Event reports progress of a PEP operation: PowerShell progress, warning
+// and verbose records, and the client's own steps (connecting, retrying).
+type Event struct {
+	Step     string  // the operation, e.g. "New-RegistrationToken"
+	Message  string  // for people
+	Fraction float64 // 0..1 when known, else -1
+	Level    string  // "info", "progress", "warning" or "verbose"
+}
+
+// Options configures [Dial]. The password is a value passed in; it is used
+// for NTLM and never logged or traced.
+type Options struct {
+	// Hosts are the ERCS addresses, HOST or HOST:PORT, tried in order.
+	Hosts []string
+	// User is DOMAIN\CloudAdmin.
+	User     string
+	Password string
+	// HTTPS uses https://HOST:5986/wsman with certificate verification
+	// against RootCAs (nil: the system pool).
+	HTTPS   bool
+	RootCAs *x509.CertPool
+
+	// OperationTimeout is the WS-Man receive wait (default 20 s);
+	// DialTimeout bounds connecting to one host (default 15 s).
+	OperationTimeout time.Duration
+	DialTimeout      time.Duration
+	// Attempts and RetryDelay are the module's retry loop (3 × 10 s); a
+	// zero RetryDelay is used as is (tests), a negative one means 10 s.
+	Attempts   int
+	RetryDelay time.Duration
+
+	// OnEvent receives progress; nil drops events.
+	OnEvent func(Event)
+	// Trace, when set, receives the decrypted exchange in pypsrp's
+	// recording format (the password is redacted).
+	Trace io.Writer
+	// Logger receives debug lines; nil discards.
+	Logger *slog.Logger
+	// Dial replaces the TCP dialer (tests).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// Client is an open session on the privileged endpoint. Its methods must
+// not be called concurrently.
+type Client struct {
+	opts  Options
+	host  string // the ERCS address that worked
+	tr    *wsman.HTTPTransport
+	pool  *psrp.RunspacePool
+	log   *slog.Logger
+	stamp *StampInformation
+
+	mu     sync.Mutex
+	closed bool
+}
+
+// Dial opens a PEP session on the first ERCS address that answers, trying
+// the addresses in order, with the module's retries (3 attempts, 10 s
+// apart, no wait after the last). Wrong credentials are not retried.
+func Dial(ctx context.Context, opts Options) (*Client, error) {
+	if len(opts.Hosts) == 0 {
+		return nil, &Error{Op: "open PEP session", Err: errors.New("no ERCS address given"), Advice: "pass --pep HOST[,HOST…] with the ERCS VM IP addresses"}
+	}
+	if _, _, ok := strings.Cut(opts.User, `\`); !ok {
+		return nil, &Error{Op: "open PEP session", Err: fmt.Errorf("user %q is not DOMAIN\\name", opts.User), Advice: `use the stamp's PEP account, e.g. AZS\CloudAdmin`}
+	}
+	if opts.Attempts <= 0 {
+		opts.Attempts = 3
+	}
+	if opts.RetryDelay < 0 {
+		opts.RetryDelay = 10 * time.Second
+	}
+	if opts.OperationTimeout <= 0 {
+		opts.OperationTimeout = 20 * time.Second
+	}
+	if opts.DialTimeout <= 0 {
+		opts.DialTimeout = 15 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	c := &Client{opts: opts, log: opts.Logger}
+	if err := c.connect(ctx, opts.Hosts); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Host returns the ERCS address of the open session, for the caller to
+// remember and try first next time.
+func (c *Client) Host() string { return c.host }
+
+func (c *Client) event(step, msg string, fraction float64, level string) {
+	if c.opts.OnEvent != nil {
+		c.opts.OnEvent(Event{Step: step, Message: msg, Fraction: fraction, Level: level})
+	}
+}
+
+// connect tries each host in order, up to Attempts rounds.
+func (c *Client) connect(ctx context.Context, hosts []string) error {
+	var lastErr error
+	for attempt := 1; attempt <= c.opts.Attempts; attempt++ {
+		for _, h := range hosts {
+			c.event("connect", fmt.Sprintf("Initializing session with privileged endpoint: %s. Attempt %d of %d", h, attempt, c.opts.Attempts), -1, "info")
+			err := c.open(ctx, h)
+			if err == nil {
+				c.host = h
+				return nil
+			}
+			lastErr = classify("open PEP session", h, err)
+			c.log.Debug("pep: open session failed", "host", h, "err", err)
+			if ctx.Err() != nil || !retryable(err) {
+				return lastErr
+			}
+			c.event("connect", fmt.Sprintf("Creation of session with %s failed: %v", h, err), -1, "warning")
+		}
+		if attempt < c.opts.Attempts {
+			if err := sleep(ctx, c.opts.RetryDelay); err != nil {
+				return lastErr
+			}
+		}
+	}
+	return lastErr
+}
+
+// endpoint returns the WS-Man URL of HOST[:PORT].
+func (c *Client) endpoint(host string) (string, error) {
+	scheme, port := "http", "5985"
+	if c.opts.HTTPS {
+		scheme, port = "https", "5986"
+	}
+	h, p, err := net.SplitHostPort(host)
+	if err != nil {
+		h, p = strings.Trim(host, "[]"), port
+	}
+	if h == "" {
+		return "", fmt.Errorf("empty host in %q", host)
+	}
+	if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+		return "", fmt.Errorf("bad port in %q", host)
+	}
+	return scheme + "://" + net.JoinHostPort(h, p) + "/wsman", nil
+}
+
+func (c *Client) open(ctx context.Context, host string) error {
+	url, err := c.endpoint(host)
+	if err != nil {
+		return err
+	}
+	tr, err := wsman.NewHTTPTransport(url, wsman.HTTPOptions{User: c.opts.User, Password: c.opts.Password, RootCAs: c.opts.RootCAs})
+	if err != nil {
+		return err
+	}
+	tr.DialTimeout = c.opts.DialTimeout
+	tr.ResponseTimeout = c.opts.OperationTimeout + 30*time.Second
+	tr.Dial = c.opts.Dial
+	var t wsman.Transport = tr
+	if c.opts.Trace != nil {
+		t = &wsman.Recorder{Next: tr, W: c.opts.Trace, Redact: []string{c.opts.Password}}
+	}
+	wc := &wsman.Client{Transport: t, To: url, OperationTimeout: c.opts.OperationTimeout}
+	pool, err := psrp.Open(ctx, wc, psrp.PoolOptions{Logger: c.log})
+	if err != nil {
+		tr.Close()
+		return err
+	}
+	if c.tr != nil {
+		c.tr.Close()
+	}
+	c.tr, c.pool = tr, pool
+	return nil
+}
+
+// Stats returns the wire counters of the current connection.
+func (c *Client) Stats() (requests, handshakes int, sent, recv int64) {
+	if c.tr == nil || c.tr.Stats == nil {
+		return 0, 0, 0, 0
+	}
+	return c.tr.Stats.Snapshot()
+}
+
+// EnableStats starts counting requests and bytes on the current transport.
+func (c *Client) EnableStats() {
+	if c.tr != nil {
+		c.tr.Stats = &wsman.Stats{}
+	}
+}
+
+// invoke runs one cmdlet with named parameters and returns its output. The
+// error stream's records fail the call, as PowerShell's Invoke-Command with
+// -ErrorAction Stop would.
+func (c *Client) invoke(ctx context.Context, step, cmdlet string, params ...psrp.Parameter) ([]psrp.Value, error) {
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
+		return nil, &Error{Op: cmdlet, Host: c.host, Err: errors.New("the PEP session is closed")}
+	}
+	res, err := c.pool.Invoke(ctx, psrp.CreatePipeline{Statements: [][]psrp.Command{{{Name: cmdlet, Parameters: params}}}}, psrp.InvokeOptions{
+		OnRecord: func(r psrp.Record) { c.record(step, r) },
+	})
+	if err == nil && len(res.Errors) > 0 {
+		err = res.Errors[0]
+	}
+	if err != nil {
+		return nil, classify(cmdlet, c.host, err)
+	}
+	return res.Output, nil
+}
+
+func (c *Client) record(step string, r psrp.Record) {
+	switch r.Type {
+	case psrp.ProgressRecordType:
+		f := -1.0
+		if p := r.Progress; p != nil && p.PercentComplete >= 0 && p.PercentComplete <= 100 {
+			f = float64(p.PercentComplete) / 100
+		}
+		msg := r.Message
+		if r.Progress != nil {
+			msg = r.Progress.StatusDescription
+		}
+		c.event(step, msg, f, "progress")
+	case psrp.WarningRecordType:
+		c.event(step, r.Message, -1, "warning")
+	case psrp.VerboseRecordType, psrp.DebugRecordType:
+		c.event(step, r.Message, -1, "verbose")
+	default:
+		c.event(step, r.Message, -1, "info")
+	}
+}
+
+// retry runs op with the module's retry loop: Attempts tries, RetryDelay
+// apart (the module also sleeps after the last failure; we do not). A
+// transport failure reopens the session, starting with the host that
+// worked.
+func (c *Client) retry(ctx context.Context, step, warning string, op func() error) error {
+	var err error
+	for attempt := 1; attempt <= c.opts.Attempts; attempt++ {
+		if attempt > 1 {
+			c.event(step, fmt.Sprintf("%s. Attempt %d of %d", step, attempt, c.opts.Attempts), -1, "info")
+		}
+		if err = op(); err == nil || ctx.Err() != nil || !retryable(err) {
+			return err
+		}
+		c.event(step, warning+" "+oneLine(err.Error()), -1, "warning")
+		if attempt == c.opts.Attempts {
+			break
+		}
+		if serr := sleep(ctx, c.opts.RetryDelay); serr != nil {
+			return err
+		}
+		if !isPowerShellError(err) {
+			// The session may be gone with the connection: release it on the
+			// server if it is still there, and open a new one.
+			dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			_ = c.pool.Close(dctx)
+			cancel()
+			hosts := append([]string{c.host}, without(c.opts.Hosts, c.host)...)
+			if cerr := c.connect(ctx, hosts); cerr != nil {
+				return cerr
+			}
+		}
+	}
+	return err
+}
+
+func isPowerShellError(err error) bool {
+	var rec *psrp.ErrorRecord
+	return errors.As(err, &rec)
+}
+
+func without(hosts []string, h string) []string {
+	var out []string
+	for _, x := range hosts {
+		if x != h {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close runs Close-PrivilegedEndpoint, then deletes the shell. It is safe
+// to call more than once. A failure of Close-PrivilegedEndpoint does not
+// stop the Delete; both errors are reported.
+func (c *Client) Close(ctx context.Context) error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.mu.Unlock()
+	_, cerr := c.invoke(ctx, "close", "Close-PrivilegedEndpoint")
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	derr := c.pool.Close(ctx)
+	c.tr.Close()
+	if derr != nil {
+		derr = classify("close PEP session", c.host, derr)
+	}
+	return errors.Join(cerr, derr)
+}

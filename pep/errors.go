@@ -1,0 +1,129 @@
+package pep
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+
+	"github.com/azs-courier/azs-courier/pep/psrp"
+	"github.com/azs-courier/azs-courier/pep/wsman"
+)
+
+// Error is a failed PEP operation: what was tried, on which ERCS host, the
+// cause (a [*psrp.ErrorRecord] with the PowerShell message and
+// FullyQualifiedErrorId, a [*wsman.Fault], or a network error) and advice
+// for the known causes.
+type Error struct {
+	Op     string // e.g. "New-RegistrationToken", "open PEP session"
+	Host   string
+	Err    error
+	Advice string // what to do about it; empty when nothing specific is known
+}
+
+// Error returns "<op> on <host>: <cause>; <advice>" on one line.
+func (e *Error) Error() string {
+	msg := e.Op
+	if e.Host != "" {
+		msg += " on " + e.Host
+	}
+	msg += ": " + e.Err.Error()
+	if e.Advice != "" {
+		msg += "; " + e.Advice
+	}
+	return msg
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// ErrBusy is matched by errors for "another action is in progress": the PEP
+// is running an action plan (update, secret rotation, log collection).
+var ErrBusy = errors.New("pep: another action is in progress")
+
+// ErrValidation is matched by errors for requests the module would refuse
+// before contacting the PEP (billing model rules, version gates).
+var ErrValidation = errors.New("pep: invalid request")
+
+// busyError marks an error record as ErrBusy.
+type busyError struct{ *psrp.ErrorRecord }
+
+func (b busyError) Is(target error) bool { return target == ErrBusy }
+func (b busyError) Unwrap() error        { return b.ErrorRecord }
+
+// classify wraps err into an *Error with advice for the known failures.
+func classify(op, host string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var pe *Error
+	if errors.As(err, &pe) {
+		return err
+	}
+	e := &Error{Op: op, Host: host, Err: err}
+	var rec *psrp.ErrorRecord
+	var fault *wsman.Fault
+	var se *psrp.StateError
+	var ne net.Error
+	switch {
+	case errors.As(err, &rec) && rec.FullyQualifiedErrorID == "ScriptsNotAllowed":
+		e.Advice = "the PEP runs in no-language mode and accepts only plain cmdlets with named parameters; this is a bug in the request, please report it"
+	case errors.As(err, &rec) && isBusy(rec):
+		e.Err = busyError{rec}
+		e.Advice = "another action plan (update, secret rotation, log collection) is running on the stamp; wait for it to finish (Get-ActionStatus on the PEP shows it) and try again later"
+	case errors.As(err, &rec) && strings.HasPrefix(rec.FullyQualifiedErrorID, "CommandNotFoundException"):
+		e.Advice = "this PEP does not offer that command; check the stamp version and that you connected to the PrivilegedEndpoint configuration"
+	case errors.Is(err, wsman.ErrUnauthorized):
+		e.Advice = "check the user (DOMAIN\\CloudAdmin, the stamp's domain, not an Azure account) and its password; repeated failures may lock the account"
+	case errors.Is(err, wsman.ErrSeal):
+		e.Advice = "the connection could not be encrypted, so nothing was sent; check that the host is a WinRM endpoint that allows NTLM, or use --https"
+	case errors.As(err, &se):
+		e.Advice = "the PEP session could not start; try again, or another ERCS address"
+	case errors.As(err, &fault) && fault.WSManCode == wsman.CodeInvalidSelectors:
+		e.Advice = "the PEP session was closed on the server (idle timeout or restart); run the command again"
+	case errors.As(err, &fault):
+		e.Advice = "the WinRM service on the ERCS VM reported an error; try again or use another ERCS address"
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		e.Advice = "the ERCS VM closed the connection in the middle of the operation; run the command again (for activation, check the stamp's state first)"
+	case errors.As(err, &ne) && ne.Timeout(), isUnreachable(err):
+		e.Advice = "the ERCS VM did not answer on WinRM; check the address, that TCP 5985 (5986 with --https) is reachable from this machine, or give another ERCS address with --pep"
+	}
+	return e
+}
+
+func isBusy(rec *psrp.ErrorRecord) bool {
+	msg := strings.ToLower(rec.Message + " " + rec.FullyQualifiedErrorID)
+	return strings.Contains(msg, "another action is in progress")
+}
+
+func isUnreachable(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) {
+		return true
+	}
+	var dns *net.DNSError
+	return errors.As(err, &dns)
+}
+
+// retryable reports whether the module's retry loop should try again:
+// transport failures and server faults, not credentials, validation,
+// sealing failures or a busy stamp (never loop quickly on "another action is
+// in progress", users-peers.md §2.B #12).
+func retryable(err error) bool {
+	var rec *psrp.ErrorRecord
+	switch {
+	case errors.Is(err, wsman.ErrUnauthorized), errors.Is(err, wsman.ErrSeal), errors.Is(err, ErrValidation),
+		errors.Is(err, ErrBusy):
+		return false
+	case errors.As(err, &rec):
+		return !isBusy(rec) && rec.FullyQualifiedErrorID != "ScriptsNotAllowed" &&
+			!strings.HasPrefix(rec.FullyQualifiedErrorID, "CommandNotFoundException") &&
+			!strings.Contains(rec.FullyQualifiedErrorID, "ParameterBinding") && !strings.Contains(rec.FullyQualifiedErrorID, "Parameter")
+	}
+	return true
+}
+
+func validationf(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrValidation}, args...)...)
+}
