@@ -30,8 +30,12 @@ func main() {
 	env.RunGUI = func(ctx context.Context, opts app.GUIOptions) error {
 		return runGUI(ctx, env, opts)
 	}
+	args := os.Args[1:]
+	if len(args) == 0 {
+		detachConsole()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := app.Main(ctx, os.Args[1:], env)
+	code := app.Main(ctx, args, env)
 	stop()
 	os.Exit(code)
 }
