@@ -55,6 +55,7 @@ func addCommands(root *cobra.Command, env *Env) {
 		newInspectCmd(env),
 		newLedgerCmd(env),
 		newPEPSimCmd(env),
+		newRegisterCmd(env), newActivationKeyCmd(env), newUnregisterCmd(env), newRegistrationsCmd(env), newAzureSimCmd(env),
 	)
 }
 
