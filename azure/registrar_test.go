@@ -24,7 +24,7 @@ const (
 	cloud4 = "b8a1abcd-1a69-46c7-8da4-f9fc3c6da5d7"
 )
 
-func token(t *testing.T, nodes string) string {
+func token(t testing.TB, nodes string) string {
 	t.Helper()
 	return strings.TrimSpace(string(testutil.ReadShared(t, "tokens", "registration-token-"+nodes+".txt")))
 }
