@@ -67,7 +67,7 @@ func PNG(f Frame, pixelsPerModule int) ([]byte, error) {
 		return nil, err
 	}
 	var buf bytes.Buffer
-	enc := png.Encoder{CompressionLevel: png.BestCompression}
+	enc := png.Encoder{CompressionLevel: png.DefaultCompression}
 	if err := enc.Encode(&buf, s.Image(pixelsPerModule)); err != nil {
 		return nil, fmt.Errorf("qr: write PNG of part %d/%d: %w", f.Part, f.Parts, err)
 	}

@@ -17,34 +17,37 @@ import (
 // Decode returns the text of every QR code found in g, each once. It tries,
 // in order (reference qr-airgap.md §4.4, §4.7):
 //
-//  1. the plain reader; a code that fills the image ends the search;
+//  1. the plain reader; a frame that fills over half of the image
+//     ends the search;
 //  2. the multi reader with TRY_HARDER, for pages and for images that hold
 //     unrelated codes too;
-//  3. when nothing was found: PURE_BARCODE, rescaling ×0.5…×1.5, rotation
+//  3. when no frame was found: PURE_BARCODE, rescaling ×0.5…×1.5, rotation
 //     by 90°, 180° and 270°;
-//  4. when more is wanted (more(found) is true, or more is nil) and the codes
-//     found cover under half the image: tiles of 2×2, 2×4 and 3×3 grids,
-//     each through steps 1 and 3.
+//  4. when the codes found cover under half the image: tiles of 1×2, 2×2, 2×4
+//     and 3×3 grids, each through the plain reader and rescaling.
 //
-// Images above 4000 pixels a side are first shrunk by a whole factor.
-func Decode(ctx context.Context, g *image.Gray, more func(found []string) bool) ([]string, error) {
+// Images above 4000 pixels a side are first shrunk by a whole factor. If
+// enough is not nil, Decode calls it with each new text and stops as soon as
+// it returns true.
+func Decode(ctx context.Context, g *image.Gray, enough func(text string) bool) ([]string, error) {
 	if side := max(g.Rect.Dx(), g.Rect.Dy()); side > downscaleAbove {
 		g = shrink(g, (side+downscaleAbove-1)/downscaleAbove)
 	}
 	var found []string
 	seen := map[string]bool{}
-	covered := 0.0
+	covered, done := 0.0, false
 	add := func(r hit) {
 		if !seen[r.text] {
 			seen[r.text] = true
 			found = append(found, r.text)
 			covered += r.cover
+			done = done || (enough != nil && enough(r.text))
 		}
 	}
 
 	if r, ok := plain(g, nil); ok {
 		add(r)
-		if r.cover >= 0.25 && isFrameText(r.text) {
+		if done || (r.cover > 0.5 && isFrameText(r.text)) {
 			return found, nil
 		}
 	}
@@ -54,7 +57,7 @@ func Decode(ctx context.Context, g *image.Gray, more func(found []string) bool) 
 	for _, r := range multiple(g) {
 		add(r)
 	}
-	if !anyFrame(found) {
+	if !done && !anyFrame(found) {
 		if r, ok := chain(ctx, g); ok {
 			add(r)
 		}
@@ -62,11 +65,11 @@ func Decode(ctx context.Context, g *image.Gray, more func(found []string) bool) 
 	if err := ctx.Err(); err != nil {
 		return found, err
 	}
-	if covered >= 0.5 || (more != nil && !more(found)) {
+	if done || covered >= 0.5 {
 		return found, nil
 	}
 	w, h := g.Rect.Dx(), g.Rect.Dy()
-	for _, grid := range [][2]int{{2, 2}, {2, 4}, {3, 3}} {
+	for _, grid := range [][2]int{{1, 2}, {2, 2}, {2, 4}, {3, 3}} {
 		cols, rows := grid[0], grid[1]
 		if w > h {
 			cols, rows = rows, cols
@@ -79,18 +82,30 @@ func Decode(ctx context.Context, g *image.Gray, more func(found []string) bool) 
 					return found, err
 				}
 				tile := crop(g, image.Rect(c*cw-padX, r*ch-padY, (c+1)*cw+padX, (r+1)*ch+padY))
-				if hit, ok := plain(tile, nil); ok {
+				if hit, ok := tileChain(tile); ok {
 					add(hit)
-				} else if hit, ok := chain(ctx, tile); ok {
-					add(hit)
+				}
+				if done {
+					return found, nil
 				}
 			}
 		}
-		if more != nil && !more(found) {
-			break
-		}
 	}
 	return found, nil
+}
+
+// tileChain is the short chain for page tiles: the steps that rescue most
+// codes (§4.4): plain, ×0.5, ×0.8, ×1.5.
+func tileChain(g *image.Gray) (hit, bool) {
+	if r, ok := plain(g, nil); ok {
+		return r, true
+	}
+	for _, s := range []float64{0.5, 0.8, 1.5} {
+		if r, ok := plain(rescale(g, s), nil); ok {
+			return r, true
+		}
+	}
+	return hit{}, false
 }
 
 // hit is one decoded code: its text and the share of the image it covers.
@@ -236,19 +251,23 @@ func (s *Scanner) AddImage(ctx context.Context, name string, data []byte) error 
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	texts, err := Decode(ctx, g, func([]string) bool { return !s.Assembler.Complete() })
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	for _, t := range texts {
+	var addErr error
+	_, err = Decode(ctx, g, func(t string) bool {
 		if !isFrameText(Normalize(t)) {
 			s.Ignored = append(s.Ignored, t)
-			continue
+			return false
 		}
-		if _, err := s.Assembler.AddText(t); err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+		if _, addErr = s.Assembler.AddText(t); addErr != nil {
+			return true
 		}
 		s.Frames++
+		return s.Assembler.Complete()
+	})
+	if addErr != nil {
+		return fmt.Errorf("%s: %w", name, addErr)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil
 }
