@@ -98,6 +98,9 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.Trace == nil {
+		opts.Trace = traceFrom(ctx)
+	}
 	c := &Client{opts: opts, log: opts.Logger}
 	if err := c.connect(ctx, opts.Hosts); err != nil {
 		return nil, err

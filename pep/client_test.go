@@ -343,6 +343,26 @@ func TestTraceHasNoPassword(t *testing.T) {
 	}
 }
 
+func TestTraceFromContext(t *testing.T) {
+	srv := startSim(t, pepsim.Options{})
+	var trace bytes.Buffer
+	ctx := pep.WithTrace(context.Background(), &trace)
+	c, err := pep.Dial(ctx, pep.Options{Hosts: []string{srv.Addr()}, User: srv.User(), Password: password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.StampInformation(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c.Close(context.Background())
+	if !bytes.Contains(trace.Bytes(), []byte("/windows/shell/Command")) {
+		t.Errorf("trace from the context recorded nothing useful: %d bytes", trace.Len())
+	}
+	if _, err := wsman.ParseRecording(trace.Bytes()); err != nil {
+		t.Error(err)
+	}
+}
+
 func TestOneHandshakePerConnection(t *testing.T) {
 	srv := startSim(t, pepsim.Options{})
 	c := dial(t, srv, nil)

@@ -112,7 +112,10 @@ func isUnreachable(err error) bool {
 // in progress", users-peers.md §2.B #12).
 func retryable(err error) bool {
 	var rec *psrp.ErrorRecord
+	var s stop
 	switch {
+	case errors.As(err, &s):
+		return false
 	case errors.Is(err, wsman.ErrUnauthorized), errors.Is(err, wsman.ErrSeal), errors.Is(err, ErrValidation),
 		errors.Is(err, ErrBusy):
 		return false
