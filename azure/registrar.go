@@ -321,7 +321,8 @@ func (r *Registrar) addLock(ctx context.Context, rg, name string) error {
 	level, notes := LockLevelCanNotDelete, LockNotes(name)
 	_, err := r.locks.CreateOrUpdateAtResourceLevel(ctx, rg, name, LockName,
 		ManagementLockObject{Properties: &ManagementLockProperties{Level: &level, Notes: &notes}})
-	return explain("create lock "+LockName+" on registration "+name, "Microsoft.Authorization/locks/write", err)
+	return explain("create lock "+LockName+" on registration "+name+" (the registration itself is in place, unlocked)",
+		"Microsoft.Authorization/locks/write", err)
 }
 
 // restoreLock puts the lock back after a failed change and returns cause,
@@ -505,6 +506,9 @@ func (r *Registrar) List(ctx context.Context, rg string) ([]RegistrationInfo, er
 		if err != nil {
 			if rg != "" && isNotFound(err) {
 				return nil, nil // no such resource group: no registrations in it
+			}
+			if providerNotRegistered(err) {
+				return nil, nil // Microsoft.AzureStack never registered here: no registrations
 			}
 			return nil, explain("list registrations in "+where, "Microsoft.AzureStack/registrations/read", err)
 		}

@@ -83,6 +83,10 @@ func TestRegisterActivationKeyUnregister(t *testing.T) {
 	ctx := context.Background()
 	tok := token(t, "1node")
 
+	// Before the provider is registered, there are simply no registrations.
+	if list, err := r.List(ctx, ""); err != nil || len(list) != 0 {
+		t.Errorf("List before any registration: got %+v, %v; want none and no error", list, err)
+	}
 	info, err := r.Register(ctx, tok, "", "azs-registration", "", "")
 	if err != nil {
 		t.Fatalf("Register: %v", err)

@@ -318,6 +318,14 @@ func isNotFound(err error) bool {
 	return errors.As(err, &re) && re.StatusCode == http.StatusNotFound
 }
 
+// providerNotRegistered reports whether err is ARM's answer for a
+// subscription that has not registered the resource provider.
+func providerNotRegistered(err error) bool {
+	var re *azcore.ResponseError
+	return errors.As(err, &re) && re.StatusCode == http.StatusConflict &&
+		strings.EqualFold(re.ErrorCode, "MissingSubscriptionRegistration")
+}
+
 // ListSubscriptions returns the subscriptions the credential can see in
 // cloud c: GET /subscriptions?api-version=2022-12-01.
 func ListSubscriptions(ctx context.Context, c Cloud, cred azcore.TokenCredential, o *ClientOptions) ([]Subscription, error) {

@@ -41,6 +41,37 @@ func azRun(t *testing.T, o runOpts, flags []string, args ...string) result {
 	return runCLI(t, o, append(args, flags...)...)
 }
 
+// azNoSecrets checks that no token the simulator issued, nor the client
+// secret, appears in the runs' output or in any file under dirs (the config
+// folder with the custody ledger, the output folders).
+func azNoSecrets(t *testing.T, sim *azuresim.Server, runs []result, dirs ...string) {
+	t.Helper()
+	secrets := append(sim.IssuedTokens(), sim.ClientSecret())
+	if len(secrets) < 2 {
+		t.Fatal("the simulator issued no tokens: nothing was checked")
+	}
+	var texts []string
+	for _, r := range runs {
+		texts = append(texts, r.Stdout, r.Stderr)
+	}
+	for _, d := range dirs {
+		_ = filepath.WalkDir(d, func(p string, e os.DirEntry, err error) error {
+			if err == nil && !e.IsDir() {
+				b, _ := os.ReadFile(p)
+				texts = append(texts, p+": "+string(b))
+			}
+			return nil
+		})
+	}
+	for _, text := range texts {
+		for _, sec := range secrets {
+			if strings.Contains(text, sec) {
+				t.Errorf("a token or secret leaked: %.60s…", text)
+			}
+		}
+	}
+}
+
 func azWant(t *testing.T, r result, code int, stdout ...string) {
 	t.Helper()
 	if r.Code != code {
@@ -102,6 +133,7 @@ func TestAzureRoundTripEnvironment(t *testing.T) {
 	r = azRun(t, sp, flags, "unregister", "--token", tok, "--yes", "--auth", "environment")
 	azWant(t, r, 1)
 	assertOneLineError(t, r, "no registration with cloud ID "+azCloud1)
+	azNoSecrets(t, sim, []result{r}, configDir(t), dir)
 }
 
 func TestAzureRoundTripDeviceCode(t *testing.T) {
@@ -109,12 +141,14 @@ func TestAzureRoundTripDeviceCode(t *testing.T) {
 	dc := append(flags, "--auth", "device-code", "--tenant", sim.TenantID())
 	tok := testutil.Shared(t, "tokens", "registration-token-4node.txt")
 	key := filepath.Join(t.TempDir(), "key.txt")
+	var runs []result
 	for _, step := range [][]string{
 		{"register", "--token", tok, "--name", "hub-4"},
 		{"activation-key", "--name", "hub-4", "--out", key},
 		{"unregister", "--cloud-id", "b8a1abcd-1a69-46c7-8da4-f9fc3c6da5d7", "--yes"},
 	} {
 		r := azRun(t, runOpts{}, dc, step...)
+		runs = append(runs, r)
 		azWant(t, r, 0)
 		if !strings.Contains(r.Stderr, "enter the code") || !strings.Contains(r.Stderr, sim.URL()+"/devicelogin") {
 			t.Errorf("%s: the device code was not shown on stderr: %q", step[0], r.Stderr)
@@ -123,6 +157,24 @@ func TestAzureRoundTripDeviceCode(t *testing.T) {
 	if _, err := os.Stat(key); err != nil {
 		t.Errorf("activation key not written: %v", err)
 	}
+	azNoSecrets(t, sim, runs, configDir(t), filepath.Dir(key))
+}
+
+func TestAzureSubscriptionPicker(t *testing.T) {
+	sim, flags := azSim(t, azuresim.Options{Subscriptions: []azuresim.Subscription{
+		{ID: "11111111-1111-4111-8111-111111111111", Name: "Lab"}, {ID: "22222222-2222-4222-8222-222222222222", Name: "Production"}}})
+	// Drop --subscription: with two subscriptions and no terminal, the CLI lists them.
+	for i, f := range flags {
+		if f == "--subscription" {
+			flags = append(append([]string(nil), flags[:i]...), flags[i+2:]...)
+			break
+		}
+	}
+	r := azRun(t, azEnv(sim), flags, "registrations", "--auth", "environment")
+	azWant(t, r, 1)
+	assertOneLineError(t, r, "11111111-1111-4111-8111-111111111111 (Lab)", "22222222-2222-4222-8222-222222222222 (Production)", "--subscription")
+	r = azRun(t, azEnv(sim), append(flags, "--subscription", "22222222-2222-4222-8222-222222222222"), "registrations", "--auth", "environment")
+	azWant(t, r, 0, "no registrations in subscription 22222222-2222-4222-8222-222222222222")
 }
 
 func TestAzureFaults(t *testing.T) {

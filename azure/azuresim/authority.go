@@ -237,10 +237,14 @@ func (s *Server) token(w http.ResponseWriter, tenant string, body []byte) {
 		"token_type": "Bearer", "expires_in": int(s.opts.TokenLifetime.Seconds()), "ext_expires_in": int(s.opts.TokenLifetime.Seconds()),
 		"access_token": access,
 	}
+	s.mu.Lock()
+	s.issued = append(s.issued, access)
+	s.mu.Unlock()
 	if user {
 		rt := randomHex(24)
 		s.mu.Lock()
 		s.refresh[rt] = oid
+		s.issued = append(s.issued, rt)
 		s.mu.Unlock()
 		idTok, _ := json.Marshal(map[string]any{"aud": appID, "iss": s.issuer(tenant), "iat": now.Unix(), "nbf": now.Unix(),
 			"exp": exp.Unix(), "tid": tenant, "oid": oid, "sub": oid, "preferred_username": upn, "name": "Stamp Operator", "ver": "2.0"})

@@ -115,6 +115,7 @@ type Server struct {
 	subs     map[string]*subState
 	devices  map[string]*deviceCode
 	refresh  map[string]string // refresh token → user oid
+	issued   []string          // access and refresh tokens handed out
 }
 
 // New starts a simulator. It panics if it cannot listen or make its keys,
@@ -240,6 +241,14 @@ func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Request(nil), s.requests...)
+}
+
+// IssuedTokens returns every access and refresh token the authority handed
+// out, so that tests can check none of them leaks into output or files.
+func (s *Server) IssuedTokens() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.issued...)
 }
 
 // ResetRequests forgets the recorded requests.
