@@ -54,6 +54,7 @@ func addCommands(root *cobra.Command, env *Env) {
 		newVersionCmd(env),
 		newInspectCmd(env),
 		newLedgerCmd(env),
+		newDemoCmd(env),
 		newPEPSimCmd(env),
 		newRegisterCmd(env), newActivationKeyCmd(env), newUnregisterCmd(env), newRegistrationsCmd(env), newAzureSimCmd(env),
 	)

@@ -1,0 +1,304 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+
+	"github.com/azs-courier/azs-courier/azure"
+	"github.com/azs-courier/azs-courier/courier"
+)
+
+// SignInRequest says which Azure to sign in to and how. Secrets in it are
+// kept in memory only.
+type SignInRequest struct {
+	// Cloud is AzureCloud, AzureUSGovernment or AzureChinaCloud; ignored when
+	// ARMEndpoint is set (a custom cloud, as the simulator is).
+	Cloud         string
+	ARMEndpoint   string
+	AuthorityHost string
+	CAFile        string // PEM of CAs a custom cloud's endpoints use
+	// Method is an azure.AuthMethod name: browser, device-code, azure-cli,
+	// environment or client-secret.
+	Method       string
+	Tenant       string
+	ClientID     string
+	ClientSecret string
+	// DeviceCode shows the device-code instruction to the user; required for
+	// the device-code method.
+	DeviceCode func(ctx context.Context, message string) error
+	// PollInterval is the wait between resource-provider checks; zero means
+	// azure's default (10 s). Training uses a short one.
+	PollInterval time.Duration
+}
+
+// CloudNames returns the built-in clouds a user can choose.
+func CloudNames() []string {
+	var names []string
+	for _, c := range azure.Clouds() {
+		names = append(names, c.Name)
+	}
+	return names
+}
+
+// AuthMethodNames returns the sign-in methods a user can choose, the GUI's
+// default (browser) first.
+func AuthMethodNames() []string {
+	var names []string
+	for _, m := range azure.AuthMethods {
+		names = append(names, string(m))
+	}
+	return names
+}
+
+// SubscriptionView is an Azure subscription for the picker.
+type SubscriptionView struct {
+	ID, Name string
+	Enabled  bool
+}
+
+// Connected is a signed-in connected side: it registers tokens, fetches
+// activation keys and removes registrations.
+type Connected struct {
+	svc   *Service
+	cloud azure.Cloud
+	cred  azcore.TokenCredential
+	copts azure.ClientOptions
+	poll  time.Duration
+	subs  []SubscriptionView
+}
+
+// SignIn signs in to Azure and lists the account's subscriptions, which
+// proves the sign-in worked.
+func (s *Service) SignIn(ctx context.Context, req SignInRequest, progress func(Event)) (*Connected, error) {
+	progress = orDiscard(progress)
+	var (
+		c   azure.Cloud
+		err error
+	)
+	if req.ARMEndpoint != "" || req.AuthorityHost != "" {
+		c, err = azure.CustomCloud(req.ARMEndpoint, req.AuthorityHost, req.CAFile)
+	} else {
+		c, err = azure.LookupCloud(req.Cloud)
+	}
+	if err != nil {
+		return nil, err
+	}
+	method, err := azure.ParseAuthMethod(req.Method)
+	if err != nil {
+		return nil, err
+	}
+	progress(Event{Step: "sign-in", Message: fmt.Sprintf("signing in to %s (%s)", c.Name, method), Fraction: -1, Level: LevelInfo})
+	cred, err := azure.NewCredential(c, azure.CredentialOptions{
+		Method: method, TenantID: req.Tenant, ClientID: req.ClientID, ClientSecret: req.ClientSecret,
+		UserPrompt: func(ctx context.Context, dc azure.DeviceCode) error {
+			if req.DeviceCode != nil {
+				return req.DeviceCode(ctx, dc.Message)
+			}
+			progress(Event{Step: "sign-in", Message: dc.Message, Fraction: -1, Level: LevelWarning})
+			return nil
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	conn := &Connected{svc: s, cloud: c, cred: cred, poll: req.PollInterval}
+	subs, err := azure.ListSubscriptions(ctx, c, cred, &conn.copts)
+	if err != nil {
+		return nil, azureError(err)
+	}
+	for _, sub := range subs {
+		st := azDeref(sub.State)
+		conn.subs = append(conn.subs, SubscriptionView{ID: azDeref(sub.SubscriptionID), Name: azDeref(sub.DisplayName),
+			Enabled: st == "" || strings.EqualFold(st, "Enabled")})
+	}
+	progress(Event{Step: "sign-in", Message: fmt.Sprintf("signed in; %d subscription(s)", len(conn.subs)), Fraction: -1, Level: LevelInfo})
+	return conn, nil
+}
+
+// Cloud returns the name of the cloud signed in to.
+func (c *Connected) Cloud() string { return c.cloud.Name }
+
+// DefaultLocation returns the cloud's default resource-group location.
+func (c *Connected) DefaultLocation() string { return c.cloud.DefaultLocation }
+
+// Subscriptions returns the account's subscriptions, enabled ones first.
+func (c *Connected) Subscriptions() []SubscriptionView {
+	var en, dis []SubscriptionView
+	for _, s := range c.subs {
+		if s.Enabled {
+			en = append(en, s)
+		} else {
+			dis = append(dis, s)
+		}
+	}
+	return append(en, dis...)
+}
+
+func (c *Connected) registrar(subscription string, progress func(Event)) (*azure.Registrar, error) {
+	if subscription == "" {
+		en := 0
+		for _, s := range c.subs {
+			if s.Enabled {
+				subscription, en = s.ID, en+1
+			}
+		}
+		if en != 1 {
+			return nil, fmt.Errorf("the account has %d enabled subscriptions; choose one", en)
+		}
+	}
+	return azure.NewRegistrar(azure.Options{
+		Cloud: c.cloud, Credential: c.cred, SubscriptionID: subscription, Client: c.copts, PollInterval: c.poll,
+		Progress: func(step, msg string) { progress(Event{Step: step, Message: msg, Fraction: -1, Level: LevelInfo}) },
+	})
+}
+
+// DefaultRegistrationName returns the registration name the GUI proposes
+// for a cloud ID: "azurestack-" and the ID's first group.
+func DefaultRegistrationName(cloudID string) string {
+	first, _, _ := strings.Cut(strings.ToLower(cloudID), "-")
+	if first == "" {
+		return "azurestack"
+	}
+	return "azurestack-" + first
+}
+
+// RegisterRequest says which token to register where.
+type RegisterRequest struct {
+	Token         *ArtefactView
+	Subscription  string // "" when the account has one
+	Name          string
+	ResourceGroup string // "" means azurestack
+	Location      string // "" means the cloud's default
+}
+
+// RegistrationView is a registration resource as the GUI shows it.
+type RegistrationView struct {
+	ID, Name, ResourceGroup, Subscription, CloudID, BillingModel string
+}
+
+func registrationView(i *azure.RegistrationInfo) RegistrationView {
+	return RegistrationView{ID: i.ID, Name: i.Name, ResourceGroup: i.ResourceGroup, Subscription: i.SubscriptionID,
+		CloudID: i.CloudID, BillingModel: i.BillingModel}
+}
+
+// Register registers the token in Azure (Register-AzsEnvironment) and
+// records the outcome in the custody ledger.
+func (c *Connected) Register(ctx context.Context, req RegisterRequest, progress func(Event)) (RegistrationView, error) {
+	progress = orDiscard(progress)
+	if req.Token == nil || req.Token.Kind != KindToken {
+		return RegistrationView{}, errors.New("no registration token; import the token first")
+	}
+	if strings.TrimSpace(req.Name) == "" {
+		return RegistrationView{}, errors.New("the registration needs a name; enter one (e.g. " + DefaultRegistrationName(req.Token.CloudID) + ")")
+	}
+	r, err := c.registrar(req.Subscription, progress)
+	if err != nil {
+		return RegistrationView{}, azureError(err)
+	}
+	a := req.Token.a
+	info, err := r.Register(ctx, a.Text, a.CloudID(), req.Name, req.ResourceGroup, req.Location)
+	entry := courier.Entry{Step: "register", Kind: a.Kind, SHA256: a.SHA256, CloudID: a.CloudID(), Outcome: "ok"}
+	if err != nil {
+		entry.Outcome = "failed: " + oneLine(err.Error())
+		c.svc.env.record(entry)
+		return RegistrationView{}, azureError(err)
+	}
+	entry.Detail = "registration " + info.ID
+	c.svc.env.record(entry)
+	return registrationView(info), nil
+}
+
+// KeyRequest names the registration whose activation key to fetch.
+type KeyRequest struct {
+	Subscription  string
+	Name          string
+	ResourceGroup string
+}
+
+// ActivationKey fetches the activation key of a registration
+// (Get-AzsActivationKey) and checks that it is a key for that registration's
+// cloud ID.
+func (c *Connected) ActivationKey(ctx context.Context, req KeyRequest, progress func(Event)) (*ArtefactView, error) {
+	progress = orDiscard(progress)
+	r, err := c.registrar(req.Subscription, progress)
+	if err != nil {
+		return nil, azureError(err)
+	}
+	rg := req.ResourceGroup
+	if rg == "" {
+		rg = azure.DefaultResourceGroup
+	}
+	key, err := r.ActivationKey(ctx, req.Name, rg)
+	if err != nil {
+		return nil, azureError(err)
+	}
+	a, err := courier.Parse([]byte(key.Key))
+	if err != nil {
+		return nil, fmt.Errorf("the activation key Azure returned for %s is not readable: %w", req.Name, err)
+	}
+	if a.Kind != courier.KindKey {
+		return nil, &courier.MismatchError{What: "kind of what Azure returned", Want: courier.KindKey.Title(), Got: a.Kind.Title()}
+	}
+	if want := key.Registration.CloudID; want != "" && !strings.EqualFold(a.CloudID(), want) {
+		return nil, &courier.MismatchError{What: "cloud ID of the activation key for " + req.Name, Want: want, Got: a.CloudID(),
+			Fix: "do not use this key; check the registration in Azure"}
+	}
+	c.svc.env.record(courier.Entry{Step: "activation-key", Kind: a.Kind, SHA256: a.SHA256, CloudID: a.CloudID(), Outcome: "ok",
+		Detail: "from registration " + key.Registration.ID})
+	return newView(a, nil, "Azure registration "+key.Registration.Name), nil
+}
+
+// UnregisterRequest names the registration to remove: by name (in
+// ResourceGroup) or by cloud ID (searched in the whole subscription).
+type UnregisterRequest struct {
+	Subscription  string
+	Name          string
+	CloudID       string
+	ResourceGroup string
+}
+
+// Unregister removes a registration (UnRegister-AzsEnvironment): lock,
+// resource, and a check that it is gone.
+func (c *Connected) Unregister(ctx context.Context, req UnregisterRequest, progress func(Event)) (RegistrationView, error) {
+	progress = orDiscard(progress)
+	r, err := c.registrar(req.Subscription, progress)
+	if err != nil {
+		return RegistrationView{}, azureError(err)
+	}
+	rg := req.ResourceGroup
+	if rg == "" && req.Name != "" {
+		rg = azure.DefaultResourceGroup
+	}
+	info, err := r.Unregister(ctx, azure.UnregisterRequest{Name: req.Name, CloudID: req.CloudID, ResourceGroup: rg})
+	entry := courier.Entry{Step: "unregister", CloudID: req.CloudID, Outcome: "ok"}
+	if err != nil {
+		entry.Outcome = "failed: " + oneLine(err.Error())
+		c.svc.env.record(entry)
+		return RegistrationView{}, azureError(err)
+	}
+	entry.CloudID, entry.Detail = info.CloudID, "registration "+info.ID
+	c.svc.env.record(entry)
+	return registrationView(info), nil
+}
+
+// Registrations lists the registrations in the subscription.
+func (c *Connected) Registrations(ctx context.Context, subscription string) ([]RegistrationView, error) {
+	r, err := c.registrar(subscription, orDiscard(nil))
+	if err != nil {
+		return nil, azureError(err)
+	}
+	list, err := r.List(ctx, "")
+	if err != nil {
+		return nil, azureError(err)
+	}
+	out := make([]RegistrationView, 0, len(list))
+	for i := range list {
+		out = append(out, registrationView(&list[i]))
+	}
+	return out, nil
+}

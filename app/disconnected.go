@@ -1,0 +1,264 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/azs-courier/azs-courier/courier"
+	"github.com/azs-courier/azs-courier/pep"
+)
+
+// PEPConnection says how to reach the privileged endpoint. The password is
+// kept in memory only and never logged.
+type PEPConnection struct {
+	Hosts    []string // ERCS addresses, HOST or HOST:PORT, tried in order
+	User     string   // DOMAIN\CloudAdmin
+	Password string
+	// RetryDelay is the wait between the module's retries; zero means the
+	// module's 10 s. Training and tests use a short one.
+	RetryDelay time.Duration
+}
+
+// ParseHosts splits a list of ERCS addresses separated by commas, spaces or
+// new lines.
+func ParseHosts(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\n' || r == '\r' || r == '\t' })
+}
+
+// StampView is the stamp as the GUI shows it after connecting.
+type StampView struct {
+	Host         string // the ERCS address that answered
+	Name         string // region and domain
+	CloudID      string
+	Version      string
+	Nodes        int
+	ExternalFQDN string
+}
+
+// Disconnected is an open session on a stamp's privileged endpoint: the
+// disconnected side's use cases. Its methods must not run concurrently.
+type Disconnected struct {
+	svc    *Service
+	client *pep.Client
+	stamp  StampView
+
+	mu   sync.Mutex
+	sink func(Event) // progress of the running call
+}
+
+// ConnectPEP opens a PEP session (trying the ERCS addresses in order) and
+// reads the stamp's information.
+func (s *Service) ConnectPEP(ctx context.Context, conn PEPConnection, progress func(Event)) (*Disconnected, error) {
+	if len(conn.Hosts) == 0 {
+		return nil, errors.New("no PEP address given; enter the ERCS VM addresses (HOST or HOST:PORT)")
+	}
+	if strings.TrimSpace(conn.User) == "" {
+		return nil, errors.New(`no PEP user given; enter the CloudAdmin account as DOMAIN\CloudAdmin`)
+	}
+	d := &Disconnected{svc: s, sink: orDiscard(progress)}
+	retry := conn.RetryDelay
+	if retry == 0 {
+		retry = -1
+	}
+	c, err := pep.Dial(ctx, pep.Options{Hosts: conn.Hosts, User: conn.User, Password: conn.Password,
+		RetryDelay: retry, OnEvent: d.onEvent})
+	if err != nil {
+		return nil, err
+	}
+	d.client = c
+	info, err := c.StampInformation(ctx)
+	if err != nil {
+		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_ = c.Close(closeCtx)
+		return nil, err
+	}
+	name := info.RegionName
+	if info.DomainFQDN != "" {
+		name += " (" + info.DomainFQDN + ")"
+	}
+	d.stamp = StampView{Host: c.Host(), Name: name, CloudID: info.CloudID, Version: info.StampVersion,
+		Nodes: info.NumberOfNodes, ExternalFQDN: info.ExternalDomainFQDN}
+	s.env.record(courier.Entry{Step: "connect PEP", CloudID: info.CloudID, Outcome: "ok",
+		Detail: fmt.Sprintf("%s, stamp %s, %d nodes", c.Host(), info.StampVersion, info.NumberOfNodes)})
+	return d, nil
+}
+
+func (d *Disconnected) onEvent(ev pep.Event) {
+	d.mu.Lock()
+	sink := d.sink
+	d.mu.Unlock()
+	sink(Event{Step: ev.Step, Message: ev.Message, Fraction: ev.Fraction, Level: Level(ev.Level)})
+}
+
+// use routes the session's events to progress for one call.
+func (d *Disconnected) use(progress func(Event)) func() {
+	d.mu.Lock()
+	d.sink = orDiscard(progress)
+	d.mu.Unlock()
+	return func() {
+		d.mu.Lock()
+		d.sink = orDiscard(nil)
+		d.mu.Unlock()
+	}
+}
+
+// Stamp returns the stamp read when connecting.
+func (d *Disconnected) Stamp() StampView { return d.stamp }
+
+// BillingModel is one choice of the token form, with what it requires.
+type BillingModel struct {
+	Name              string
+	NeedsAgreement    bool   // agreement number required
+	NeedsAssetTag     bool   // MS asset tag required
+	UsageReportingOff bool   // usage reporting is locked off
+	Unavailable       string // why the stamp cannot use it, or ""
+	Help              string
+}
+
+// BillingModels returns the billing models the disconnected side offers and
+// what each requires on this stamp (azure-registration.md §2.3, §3.9).
+func (d *Disconnected) BillingModels() []BillingModel { return BillingModelsFor(d.stamp.Version) }
+
+// BillingModelsFor returns the billing models for a stamp version.
+func BillingModelsFor(stampVersion string) []BillingModel {
+	custom := BillingModel{Name: pep.BillingCustom, NeedsAssetTag: true,
+		Help: "For special agreements; needs the MS asset tag from Microsoft."}
+	if v, err := pep.ParseVersion(stampVersion); err == nil && v.Compare(pep.MinCustomBilling) < 0 {
+		custom.Unavailable = "needs stamp version " + pep.MinCustomBilling.String() + " or later"
+	}
+	return []BillingModel{
+		{Name: pep.BillingCapacity, NeedsAgreement: true, UsageReportingOff: true,
+			Help: "Capacity licence bought through an Enterprise Agreement; usage reporting stays off."},
+		{Name: pep.BillingDevelopment, Help: "For development and test stamps (ASDK)."},
+		custom,
+	}
+}
+
+// TokenRequest is the token form.
+type TokenRequest struct {
+	BillingModel                  string
+	AgreementNumber               string
+	MsAssetTag                    string
+	UsageReportingEnabled         bool
+	MarketplaceSyndicationEnabled bool
+}
+
+// Validate checks the form against the billing rules for a stamp version.
+func (r TokenRequest) Validate(stampVersion string) error {
+	for _, m := range BillingModelsFor(stampVersion) {
+		if m.Name != r.BillingModel {
+			continue
+		}
+		switch {
+		case m.Unavailable != "":
+			return fmt.Errorf("billing model %s %s; choose Capacity or Development", m.Name, m.Unavailable)
+		case m.NeedsAgreement && strings.TrimSpace(r.AgreementNumber) == "":
+			return fmt.Errorf("billing model %s needs the agreement number; enter the Enterprise Agreement number", m.Name)
+		case m.NeedsAssetTag && strings.TrimSpace(r.MsAssetTag) == "":
+			return fmt.Errorf("billing model %s needs the MS asset tag; enter the tag Microsoft gave you", m.Name)
+		case m.UsageReportingOff && r.UsageReportingEnabled:
+			return fmt.Errorf("billing model %s does not allow usage reporting; turn usage reporting off", m.Name)
+		}
+		return nil
+	}
+	return fmt.Errorf("billing model %q is not one of Capacity, Development or Custom; choose one of them", r.BillingModel)
+}
+
+// CreateToken runs New-RegistrationToken on the stamp and returns the token,
+// checked to belong to the stamp. It is not written anywhere yet: Export
+// does that.
+func (d *Disconnected) CreateToken(ctx context.Context, req TokenRequest, progress func(Event)) (*ArtefactView, error) {
+	if err := req.Validate(d.stamp.Version); err != nil {
+		return nil, err
+	}
+	defer d.use(progress)()
+	text, err := d.client.NewRegistrationToken(ctx, pep.TokenOptions{BillingModel: req.BillingModel,
+		AgreementNumber: strings.TrimSpace(req.AgreementNumber), MsAssetTag: strings.TrimSpace(req.MsAssetTag),
+		UsageReportingEnabled: req.UsageReportingEnabled, MarketplaceSyndicationEnabled: req.MarketplaceSyndicationEnabled})
+	entry := courier.Entry{Step: "token", CloudID: d.stamp.CloudID, Outcome: "ok", Detail: "New-RegistrationToken on " + d.stamp.Host}
+	if err != nil {
+		entry.Outcome = "failed: " + oneLine(err.Error())
+		d.svc.env.record(entry)
+		return nil, err
+	}
+	a, err := courier.Parse([]byte(text))
+	if err == nil && a.Kind != courier.KindToken {
+		err = &courier.MismatchError{What: "kind of what the PEP returned", Want: courier.KindToken.Title(), Got: a.Kind.Title()}
+	}
+	if err == nil && !strings.EqualFold(a.CloudID(), d.stamp.CloudID) {
+		err = &courier.MismatchError{What: "cloud ID of the new token", Want: d.stamp.CloudID, Got: a.CloudID(),
+			Fix: "do not use this token; connect to the right stamp"}
+	}
+	if err != nil {
+		entry.Outcome = "failed: " + oneLine(err.Error())
+		d.svc.env.record(entry)
+		return nil, fmt.Errorf("the token the PEP returned: %w", err)
+	}
+	entry.Kind, entry.SHA256 = a.Kind, a.SHA256
+	d.svc.env.record(entry)
+	return newView(a, nil, "PEP "+d.stamp.Host), nil
+}
+
+// CheckKey checks an imported activation key against the connected stamp:
+// its kind and its cloud ID. A difference is a *courier.MismatchError.
+func (d *Disconnected) CheckKey(key *ArtefactView) error {
+	if key == nil {
+		return errors.New("no activation key; import the key first")
+	}
+	if err := checkKind(key.a, KindKey, key.Source); err != nil {
+		return err
+	}
+	if !strings.EqualFold(key.CloudID, d.stamp.CloudID) {
+		return &courier.MismatchError{What: "cloud ID of the activation key against the stamp " + d.stamp.Name,
+			Want: d.stamp.CloudID, Got: key.CloudID, Fix: "this key belongs to another stamp; get the key for this stamp's registration"}
+	}
+	return nil
+}
+
+// Activate checks the key against the stamp and runs
+// New-AzureStackActivation, which may take up to 30 minutes. Cancelling ctx
+// stops the pipeline.
+func (d *Disconnected) Activate(ctx context.Context, key *ArtefactView, progress func(Event)) error {
+	entry := courier.Entry{Step: "activate", CloudID: d.stamp.CloudID, Outcome: "ok", Detail: "New-AzureStackActivation on " + d.stamp.Host}
+	if key != nil {
+		entry.Kind, entry.SHA256 = key.a.Kind, key.SHA256
+	}
+	err := d.CheckKey(key)
+	if err == nil {
+		defer d.use(progress)()
+		err = d.client.NewActivation(ctx, key.a.Text)
+	}
+	if err != nil {
+		entry.Outcome = "failed: " + oneLine(err.Error())
+		if errors.Is(err, courier.ErrIntegrity) {
+			entry.Outcome = "integrity check failed: " + oneLine(err.Error())
+		}
+	}
+	d.svc.env.record(entry)
+	return err
+}
+
+// Deactivate runs Remove-AzureStackActivation.
+func (d *Disconnected) Deactivate(ctx context.Context, progress func(Event)) error {
+	defer d.use(progress)()
+	err := d.client.RemoveActivation(ctx)
+	entry := courier.Entry{Step: "deactivate", CloudID: d.stamp.CloudID, Outcome: "ok", Detail: "Remove-AzureStackActivation on " + d.stamp.Host}
+	if err != nil {
+		entry.Outcome = "failed: " + oneLine(err.Error())
+	}
+	d.svc.env.record(entry)
+	return err
+}
+
+// Close ends the PEP session (Close-PrivilegedEndpoint).
+func (d *Disconnected) Close(ctx context.Context) error {
+	if d.client == nil {
+		return nil
+	}
+	return d.client.Close(ctx)
+}
