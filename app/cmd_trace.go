@@ -95,6 +95,9 @@ func printTrace(o traceOptions, msgs []psrp.TraceMessage) error {
 			} else if m.RPID != "" {
 				line += " rpid=" + m.RPID
 			}
+			if e := errorSummary(m.Value); e != "" {
+				line += "\n    error: " + e
+			}
 			if m.Value != nil {
 				b, _ := json.Marshal(m.Value)
 				s := string(b)
@@ -112,4 +115,28 @@ func printTrace(o traceOptions, msgs []psrp.TraceMessage) error {
 		}
 	}
 	return nil
+}
+
+// errorSummary returns "message (FullyQualifiedErrorId)" for an error
+// record value or a state value carrying ExceptionAsErrorRecord, so the
+// text form shows failures however long the value is.
+func errorSummary(v any) string {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return ""
+	}
+	if inner, ok := m["ExceptionAsErrorRecord"].(map[string]any); ok {
+		m = inner
+	}
+	id, _ := m["FullyQualifiedErrorId"].(string)
+	if id == "" {
+		return ""
+	}
+	msg, _ := m["_toString"].(string)
+	if exc, ok := m["Exception"].(map[string]any); ok {
+		if s, ok := exc["Message"].(string); ok && s != "" {
+			msg = s
+		}
+	}
+	return oneLine(msg) + " (" + id + ")"
 }
