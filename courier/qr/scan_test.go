@@ -19,7 +19,11 @@ import (
 	"github.com/azs-courier/azs-courier/courier"
 )
 
-// Degradations applied in the tests to codes rendered at FilePixelsPerModule.
+// roundTripPixels is the density the round-trip tests render at: the
+// minimum recommended for screens (reference qr-airgap.md §3.3).
+const roundTripPixels = 4
+
+// Degradations applied in the tests to codes rendered at roundTripPixels.
 var degradations = []struct {
 	name string
 	do   func(*image.Gray) *image.Gray
@@ -27,7 +31,7 @@ var degradations = []struct {
 }{
 	{"as written", func(g *image.Gray) *image.Gray { return g }, false},
 	{"50% scale", func(g *image.Gray) *image.Gray { return shrink(g, 2) }, false},
-	{"2.5 px per module", func(g *image.Gray) *image.Gray { return rescale(g, 2.5/FilePixelsPerModule) }, false},
+	{"2.5 px per module", func(g *image.Gray) *image.Gray { return rescale(g, 2.5/roundTripPixels) }, false},
 	{"noise", func(g *image.Gray) *image.Gray { return noise(g, 25, 1) }, false},
 	{"1 px blur", func(g *image.Gray) *image.Gray { return blur(g, 1) }, false},
 	{"rotated 90°", func(g *image.Gray) *image.Gray { return rotate(g, 1) }, false},
@@ -124,7 +128,7 @@ func TestRoundTripDegraded(t *testing.T) {
 				files := make([][]byte, len(frames))
 				images := make([]*image.Gray, len(frames))
 				for i, f := range frames {
-					if files[i], err = PNG(f, FilePixelsPerModule); err != nil {
+					if files[i], err = PNG(f, roundTripPixels); err != nil {
 						t.Fatal(err)
 					}
 					if images[i], err = ReadImage(files[i]); err != nil {
