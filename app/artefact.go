@@ -69,19 +69,26 @@ func (e *Env) readArtefactManifest(ctx context.Context, path string, want courie
 // writeArtefact writes a to path atomically with its manifest (see
 // courier.WriteFile) and appends a ledger entry for purpose.
 func (e *Env) writeArtefact(ctx context.Context, path string, a *courier.Artefact, purpose string, force bool) error {
+	return e.writeArtefactWith(ctx, path, a, courier.Manifest{Purpose: purpose}, force)
+}
+
+// writeArtefactWith is writeArtefact with more manifest fields (stamp,
+// registration, subscription) from the step that made the artefact. Who,
+// where, when, the app and the next step are filled in here.
+func (e *Env) writeArtefactWith(ctx context.Context, path string, a *courier.Artefact, m courier.Manifest, force bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	_, err := courier.WriteFile(path, a, courier.WriteOptions{
-		Force: force,
-		Manifest: courier.Manifest{
-			CreatedAt:  e.now(),
-			Machine:    e.Machine,
-			User:       e.User,
-			AppVersion: e.Build.Version,
-			Purpose:    purpose,
-		},
-	})
+	if e.Build.SHA256 == "" {
+		e.Build.SHA256 = executableHash() // not at start-up: it reads the whole binary
+	}
+	m.CreatedAt, m.Machine, m.User = e.now(), e.Machine, e.User
+	m.AppVersion, m.AppSHA256 = e.Build.Version, e.Build.SHA256
+	if m.NextStep == "" {
+		m.NextStep = nextStep(a.Kind)
+	}
+	purpose := m.Purpose
+	_, err := courier.WriteFile(path, a, courier.WriteOptions{Force: force, Manifest: m})
 	entry := courier.Entry{Step: "write", Kind: a.Kind, SHA256: a.SHA256, CloudID: a.CloudID(),
 		File: absPath(path), Outcome: "ok", Detail: purpose}
 	if err != nil {
@@ -89,6 +96,17 @@ func (e *Env) writeArtefact(ctx context.Context, path string, a *courier.Artefac
 	}
 	e.record(entry)
 	return err
+}
+
+// nextStep says what the receiver of an artefact does with it.
+func nextStep(k courier.Kind) string {
+	switch k {
+	case courier.KindToken:
+		return "carry to the connected machine and register it in Azure (azs-courier register, or Register-AzsEnvironment)"
+	case courier.KindKey:
+		return "carry to the disconnected site and activate the stamp (azs-courier activate, or New-AzsActivationResource)"
+	}
+	return ""
 }
 
 // record appends an entry to the custody ledger. A ledger that cannot be

@@ -76,6 +76,7 @@ func runInspect(ctx context.Context, opts *inspectOptions) error {
 type Summary struct {
 	Kind         courier.Kind `json:"kind"`
 	SHA256       string       `json:"sha256"`
+	FileSHA256   string       `json:"fileSha256"` // of the bytes as given; differs from sha256 for non-canonical input
 	Length       int          `json:"length"`
 	CloudID      string       `json:"cloudId"`
 	BillingModel string       `json:"billingModel"`
@@ -107,6 +108,7 @@ func summarise(a *courier.Artefact, m *courier.Manifest) Summary {
 	s := Summary{
 		Kind:         a.Kind,
 		SHA256:       a.SHA256,
+		FileSHA256:   a.SourceSHA256,
 		Length:       len(a.Text),
 		CloudID:      a.CloudID(),
 		BillingModel: a.BillingModel(),
@@ -161,6 +163,9 @@ func printSummary(w io.Writer, s Summary) {
 		return "disabled"
 	}
 	row("SHA-256", GroupHash(s.SHA256))
+	if s.FileSHA256 != s.SHA256 {
+		row("File SHA-256", GroupHash(s.FileSHA256)+" (as given, before normalising)")
+	}
 	row("Cloud ID", s.CloudID)
 	row("Billing model", s.BillingModel)
 	if s.Kind == courier.KindToken {

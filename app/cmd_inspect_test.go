@@ -159,6 +159,19 @@ func TestWriteCanonicalManifestAndLedger(t *testing.T) {
 	if !strings.Contains(stdout.String(), "Wrote") {
 		t.Errorf("no word of the write: %s", stdout)
 	}
+	var m map[string]any
+	mb, _ := os.ReadFile(out + ".courier.json")
+	if err := json.Unmarshal(mb, &m); err != nil {
+		t.Fatalf("manifest: %v", err)
+	}
+	for _, k := range []string{"sha256", "cloudId", "createdAt", "user", "machine", "appVersion", "appSha256", "purpose", "nextStep"} {
+		if s, _ := m[k].(string); s == "" {
+			t.Errorf("manifest lacks %s: %s", k, mb)
+		}
+	}
+	if m["sha256"] != shaHex(text) || !strings.Contains(m["nextStep"].(string), "register") {
+		t.Errorf("manifest sha256 %v / nextStep %v", m["sha256"], m["nextStep"])
+	}
 	// No overwrite without --force.
 	errOut.Reset()
 	if code := run(t, env, "inspect", testutil.Shared(t, "tokens", "registration-token-1node.txt"), "--write-canonical", out); code != ExitFailed {

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -62,6 +64,7 @@ var ErrNoTerminal = errors.New("app: no terminal to ask on")
 type BuildInfo struct {
 	Version string // e.g. "0.1.0" or "dev"
 	Commit  string // VCS commit, if known
+	SHA256  string // SHA-256 of the running executable; filled on the first write
 }
 
 // GUIOptions are the gui command's options, passed to Env.RunGUI.
@@ -101,6 +104,25 @@ func SystemEnv(build BuildInfo) *Env {
 	}
 	e.Machine, _ = os.Hostname()
 	return e
+}
+
+// executableHash returns the SHA-256 of the running program, recorded in
+// manifests so that a reviewer can tie a file to the approved binary.
+func executableHash() string {
+	p, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return ""
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // DefaultConfigDir returns AZS_COURIER_CONFIG_DIR when set, else the

@@ -42,8 +42,12 @@ type Artefact struct {
 	Text     string // canonical text: one line, ASCII, no BOM, no newline
 	SHA256   string // lowercase hex SHA-256 of Text
 	Encoding string // how the input was encoded (EncodingASCII, EncodingUTF16LEBOM, ...)
-	Token    *Token // decoded fields when Kind is KindToken
-	Key      *Key   // decoded fields when Kind is KindKey
+	// SourceSHA256 is the lowercase hex SHA-256 of the bytes as they were
+	// given (what Get-FileHash shows for the original file). It equals SHA256
+	// only for canonical input.
+	SourceSHA256 string
+	Token        *Token // decoded fields when Kind is KindToken
+	Key          *Key   // decoded fields when Kind is KindKey
 }
 
 // CloudID returns the cloud ID the artefact belongs to.
@@ -169,6 +173,7 @@ func Parse(data []byte) (*Artefact, error) {
 		return nil, err
 	}
 	a.Encoding = enc
+	a.SourceSHA256 = Hash(string(data))
 	return a, nil
 }
 

@@ -31,7 +31,15 @@ type Manifest struct {
 	Machine    string    `json:"machine,omitempty"`
 	User       string    `json:"user,omitempty"`
 	AppVersion string    `json:"appVersion,omitempty"`
+	AppSHA256  string    `json:"appSha256,omitempty"` // SHA-256 of the program that wrote the file
 	Purpose    string    `json:"purpose,omitempty"`
+	NextStep   string    `json:"nextStep,omitempty"` // what the receiver does with the file
+
+	// Context of the step that made the artefact, when known.
+	StampName        string `json:"stampName,omitempty"`
+	StampVersion     string `json:"stampVersion,omitempty"`
+	RegistrationName string `json:"registrationName,omitempty"`
+	SubscriptionID   string `json:"subscriptionId,omitempty"`
 }
 
 // ManifestPath returns the sidecar manifest path for an artefact file.
