@@ -15,12 +15,12 @@ import (
 
 // WS-Man namespaces and actions ([MS-WSMV], DSP0226).
 const (
-	nsSOAP   = "http://www.w3.org/2003/05/soap-envelope"
-	nsAddr   = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
-	nsWSMan  = "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"
-	nsShell  = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
-	nsPS     = "http://schemas.microsoft.com/powershell"
-	anonymus = "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous"
+	nsSOAP    = "http://www.w3.org/2003/05/soap-envelope"
+	nsAddr    = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
+	nsWSMan   = "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"
+	nsShell   = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
+	nsPS      = "http://schemas.microsoft.com/powershell"
+	anonymous = "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous"
 
 	actionCreate  = "http://schemas.xmlsoap.org/ws/2004/09/transfer/Create"
 	actionDelete  = "http://schemas.xmlsoap.org/ws/2004/09/transfer/Delete"
@@ -30,8 +30,7 @@ const (
 	actionSignal  = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/Signal"
 	actionFault   = "http://schemas.dmtf.org/wbem/wsman/1/wsman/fault"
 
-	commandStateDone    = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/CommandState/Done"
-	commandStateRunning = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/CommandState/Running"
+	commandStateDone = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/CommandState/Done"
 )
 
 // request is the part of a WS-Man request envelope the simulator reads.
@@ -303,7 +302,7 @@ func (s *Server) envelope(action, relates, body string, fault bool) string {
 	}
 	b.WriteString(` xmlns:p="http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd"><s:Header><a:Action>`)
 	b.WriteString(action)
-	b.WriteString(`</a:Action><a:MessageID>uuid:` + s.newID() + `</a:MessageID><p:ActivityId>` + s.newID() + `</p:ActivityId><a:To>` + anonymus + `</a:To>`)
+	b.WriteString(`</a:Action><a:MessageID>uuid:` + s.newID() + `</a:MessageID><p:ActivityId>` + s.newID() + `</p:ActivityId><a:To>` + anonymous + `</a:To>`)
 	if relates != "" {
 		b.WriteString(`<a:RelatesTo>` + esc(relates) + `</a:RelatesTo>`)
 	}
