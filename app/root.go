@@ -57,6 +57,8 @@ func addCommands(root *cobra.Command, env *Env) {
 		newDemoCmd(env),
 		newPEPSimCmd(env),
 		newRegisterCmd(env), newActivationKeyCmd(env), newUnregisterCmd(env), newRegistrationsCmd(env), newAzureSimCmd(env),
+		newTraceCmd(env), newStampCmd(env), newTokenCmd(env), newActivateCmd(env), newDeactivateCmd(env),
+		newQRCmd(env),
 	)
 }
 

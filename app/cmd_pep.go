@@ -1,0 +1,392 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/azs-courier/azs-courier/courier"
+	"github.com/azs-courier/azs-courier/pep"
+)
+
+// pepFlags are the flags every disconnected-side command takes. The
+// password is never a flag: it comes from --password-stdin,
+// AZS_PEP_PASSWORD or a prompt without echo.
+type pepFlags struct {
+	hosts         string
+	user          string
+	passwordStdin bool
+	trace         string
+}
+
+func addPEPFlags(cmd *cobra.Command, f *pepFlags) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.hosts, "pep", "", "ERCS VM address(es) of the privileged endpoint: `HOST[:PORT][,HOST…]`, tried in order")
+	fl.StringVar(&f.user, "user", "", `PEP account, DOMAIN\CloudAdmin`)
+	fl.BoolVar(&f.passwordStdin, "password-stdin", false, "read the PEP password from the first line of standard input")
+	fl.StringVar(&f.trace, "trace", "", "record the decrypted WS-Man exchange to `FILE` (pypsrp format; the password is never written)")
+}
+
+// check reports missing flags as usage errors, before any prompt or
+// connection.
+func (f *pepFlags) check(cmd *cobra.Command) error {
+	if len(ParseHosts(f.hosts)) == 0 {
+		return usageErrorf(cmd, "--pep is required: give the ERCS VM address(es), e.g. --pep 10.0.0.224,10.0.0.225")
+	}
+	if strings.TrimSpace(f.user) == "" {
+		return usageErrorf(cmd, `--user is required: give the PEP account, e.g. --user AZS\CloudAdmin`)
+	}
+	if _, _, ok := strings.Cut(f.user, `\`); !ok {
+		return usageErrorf(cmd, `--user %q is not DOMAIN\name; give the stamp's PEP account, e.g. AZS\CloudAdmin`, f.user)
+	}
+	return nil
+}
+
+// password returns the PEP password from stdin, the environment or a
+// prompt, in that order.
+func (f *pepFlags) password(env *Env) (string, error) {
+	if f.passwordStdin {
+		line, err := bufio.NewReader(env.IO.In).ReadString('\n')
+		if err != nil && line == "" {
+			return "", errors.New("--password-stdin: standard input is empty; pipe the password in")
+		}
+		return strings.TrimRight(line, "\r\n"), nil
+	}
+	if p := env.Getenv("AZS_PEP_PASSWORD"); p != "" {
+		return p, nil
+	}
+	p, err := env.Prompter.Password(fmt.Sprintf("Password for %s: ", f.user))
+	if errors.Is(err, ErrNoTerminal) {
+		return "", errors.New("no PEP password: no terminal to ask on; use --password-stdin or set AZS_PEP_PASSWORD")
+	}
+	if err != nil {
+		return "", fmt.Errorf("read the PEP password: %w", err)
+	}
+	if p == "" {
+		return "", errors.New("empty PEP password; enter the CloudAdmin password")
+	}
+	return p, nil
+}
+
+// connect opens the PEP session through the disconnected use cases, with
+// the trace file when --trace is given. The returned cleanup closes the
+// session (Close-PrivilegedEndpoint, Delete) and the trace file.
+func (f *pepFlags) connect(ctx context.Context, env *Env, progress func(Event)) (*Disconnected, func(), error) {
+	pw, err := f.password(env)
+	if err != nil {
+		return nil, nil, err
+	}
+	conn := PEPConnection{Hosts: ParseHosts(f.hosts), User: f.user, Password: pw}
+	if s := env.Getenv("AZS_PEP_RETRY_DELAY"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 {
+			return nil, nil, fmt.Errorf("AZS_PEP_RETRY_DELAY=%q is not a duration; use e.g. 10s", s)
+		}
+		if d == 0 {
+			d = time.Nanosecond // zero means the module's default to ConnectPEP
+		}
+		conn.RetryDelay = d
+	}
+	var trace *os.File
+	if f.trace != "" {
+		trace, err = os.OpenFile(f.trace, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			return nil, nil, fmt.Errorf("open trace file: %w; choose a writable path for --trace", err)
+		}
+		ctx = pep.WithTrace(ctx, trace)
+	}
+	svc := NewService(env)
+	d, err := svc.ConnectPEP(ctx, conn, progress)
+	if err != nil {
+		if trace != nil {
+			trace.Close()
+		}
+		return nil, nil, err
+	}
+	cleanup := func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if err := d.Close(cctx); err != nil {
+			fmt.Fprintf(env.IO.ErrOut, "warning: closing the PEP session: %s\n", oneLine(err.Error()))
+		}
+		if trace != nil {
+			if err := trace.Close(); err != nil {
+				fmt.Fprintf(env.IO.ErrOut, "warning: trace file: %s\n", oneLine(err.Error()))
+			}
+		}
+	}
+	return d, cleanup, nil
+}
+
+func verboseFlag(cmd *cobra.Command) bool {
+	v, _ := cmd.Flags().GetBool("verbose")
+	return v
+}
+
+// stampJSON is what `stamp --json` prints.
+type stampJSON struct {
+	Host         string `json:"host"`
+	Name         string `json:"name"`
+	CloudID      string `json:"cloudId"`
+	StampVersion string `json:"stampVersion"`
+	Nodes        int    `json:"nodes"`
+	ExternalFQDN string `json:"externalFqdn,omitempty"`
+}
+
+func newStampCmd(env *Env) *cobra.Command {
+	var f pepFlags
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "stamp",
+		Short: "Show the stamp's cloud ID, version and node count (Get-AzureStackStampInformation)",
+		Example: `  azs-courier stamp --pep 10.0.0.224,10.0.0.225 --user AZS\CloudAdmin
+  AZS_PEP_PASSWORD=… azs-courier stamp --pep 10.0.0.224 --user AZS\CloudAdmin --json`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.check(cmd); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			d, done, err := f.connect(ctx, env, printEvents(env.IO.ErrOut, verboseFlag(cmd)))
+			if err != nil {
+				return err
+			}
+			defer done()
+			s := d.Stamp()
+			if asJSON {
+				enc := json.NewEncoder(env.IO.Out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(stampJSON{Host: s.Host, Name: s.Name, CloudID: s.CloudID, StampVersion: s.Version, Nodes: s.Nodes, ExternalFQDN: s.ExternalFQDN})
+			}
+			_, err = fmt.Fprintf(env.IO.Out, "stamp:          %s\ncloud ID:       %s\nstamp version:  %s\nnodes:          %d\nexternal FQDN:  %s\nERCS address:   %s\n",
+				s.Name, s.CloudID, s.Version, s.Nodes, s.ExternalFQDN, s.Host)
+			return err
+		},
+	}
+	addPEPFlags(cmd, &f)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the stamp information as JSON")
+	return cmd
+}
+
+// tokenOptions are the flags of `token`.
+type tokenOptions struct {
+	req   TokenRequest
+	out   string
+	qrDir string
+	force bool
+}
+
+func newTokenCmd(env *Env) *cobra.Command {
+	var f pepFlags
+	var o tokenOptions
+	cmd := &cobra.Command{
+		Use:   "token",
+		Short: "Create the registration token on the stamp (New-RegistrationToken) and write it to a file",
+		Long: `Create the registration token on the stamp with New-RegistrationToken and write it
+atomically to --out, with a sidecar manifest and a custody ledger entry. With --qr
+it also saves the token as QR frames (PNG) for the trip across the air gap.
+
+Capacity needs --agreement-number and keeps usage reporting off; Custom needs
+--ms-asset-tag and a stamp of version 1.1912.0.19 or later.`,
+		Example: `  azs-courier token --pep 10.0.0.224 --user AZS\CloudAdmin --billing-model Capacity --agreement-number 1234567 --out E:\registration-token.txt --qr E:\token-qr`,
+		Args:    usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.check(cmd); err != nil {
+				return err
+			}
+			if err := requireFlags(cmd, "billing-model", "out"); err != nil {
+				return err
+			}
+			if err := validateTokenFlags(cmd, &o); err != nil {
+				return err
+			}
+			if !o.force {
+				if _, err := os.Stat(o.out); err == nil {
+					return fmt.Errorf("%s already exists; choose another --out or add --force to replace it", o.out)
+				}
+			}
+			ctx := cmd.Context()
+			progress := printEvents(env.IO.ErrOut, verboseFlag(cmd))
+			d, done, err := f.connect(ctx, env, progress)
+			if err != nil {
+				return err
+			}
+			defer done()
+			if err := o.req.Validate(d.Stamp().Version); err != nil {
+				return err
+			}
+			view, err := d.CreateToken(ctx, o.req, progress)
+			if err != nil {
+				return err
+			}
+			if err := env.writeArtefact(ctx, o.out, view.a, "registration token from stamp "+d.Stamp().CloudID, o.force); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.IO.Out, "wrote the registration token for cloud ID %s to %s (SHA-256 %s)\n", view.CloudID, o.out, GroupHash(view.SHA256))
+			if o.qrDir != "" {
+				n, err := writeKeyQR(o.qrDir, view.a)
+				if err != nil {
+					return fmt.Errorf("the token file is written, but the QR frames are not: %w; run 'azs-courier qr encode %s --out DIR'", err, o.out)
+				}
+				fmt.Fprintf(env.IO.Out, "saved %d QR frame(s) in %s\n", n, o.qrDir)
+			}
+			return nil
+		},
+	}
+	addPEPFlags(cmd, &f)
+	fl := cmd.Flags()
+	fl.StringVar(&o.req.BillingModel, "billing-model", "", "Capacity, Development or Custom")
+	fl.StringVar(&o.req.AgreementNumber, "agreement-number", "", "Enterprise Agreement `NUMBER` (Capacity)")
+	fl.StringVar(&o.req.MsAssetTag, "ms-asset-tag", "", "MS asset `TAG` (Custom)")
+	fl.BoolVar(&o.req.UsageReportingEnabled, "usage-reporting", false, "report usage to Azure (not with Capacity)")
+	fl.BoolVar(&o.req.MarketplaceSyndicationEnabled, "marketplace-syndication", false, "allow marketplace syndication")
+	fl.StringVar(&o.out, "out", "", "write the token to `FILE`")
+	fl.StringVar(&o.qrDir, "qr", "", "also save the token as QR frames (PNG) in `DIR`")
+	fl.BoolVar(&o.force, "force", false, "replace an existing --out file")
+	return cmd
+}
+
+// validateTokenFlags applies the billing rules that need no stamp, as usage
+// errors, before anything is asked or sent.
+func validateTokenFlags(cmd *cobra.Command, o *tokenOptions) error {
+	for _, m := range []string{pep.BillingCapacity, pep.BillingDevelopment, pep.BillingCustom} {
+		if strings.EqualFold(o.req.BillingModel, m) {
+			o.req.BillingModel = m
+		}
+	}
+	switch o.req.BillingModel {
+	case pep.BillingCapacity:
+		if strings.TrimSpace(o.req.AgreementNumber) == "" {
+			return usageErrorf(cmd, "--billing-model Capacity needs --agreement-number")
+		}
+		if o.req.UsageReportingEnabled {
+			return usageErrorf(cmd, "--billing-model Capacity does not allow usage reporting; drop --usage-reporting")
+		}
+	case pep.BillingCustom:
+		if strings.TrimSpace(o.req.MsAssetTag) == "" {
+			return usageErrorf(cmd, "--billing-model Custom needs --ms-asset-tag")
+		}
+	case pep.BillingDevelopment:
+	default:
+		return usageErrorf(cmd, "--billing-model %q is not Capacity, Development or Custom", o.req.BillingModel)
+	}
+	return nil
+}
+
+func newActivateCmd(env *Env) *cobra.Command {
+	var f pepFlags
+	var keyPath string
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "activate",
+		Short: "Activate the stamp with the activation key (New-AzureStackActivation)",
+		Long: `Read the activation key (any encoding; "-" reads standard input), check that it was
+issued for this stamp's cloud ID, and run New-AzureStackActivation -TimeoutInSeconds 1800.
+A key for another stamp is refused (exit status 3) unless --force is given.`,
+		Example: `  azs-courier activate --pep 10.0.0.224 --user AZS\CloudAdmin --key E:\activation-key.txt`,
+		Args:    usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.check(cmd); err != nil {
+				return err
+			}
+			if err := requireFlags(cmd, "key"); err != nil {
+				return err
+			}
+			if keyPath == "-" && f.passwordStdin {
+				return usageErrorf(cmd, "--key - and --password-stdin both read standard input; use AZS_PEP_PASSWORD or a key file")
+			}
+			ctx := cmd.Context()
+			a, err := env.readArtefact(ctx, keyPath, courier.KindKey, "activate")
+			if err != nil {
+				return err
+			}
+			progress := printEvents(env.IO.ErrOut, verboseFlag(cmd))
+			d, done, err := f.connect(ctx, env, progress)
+			if err != nil {
+				return err
+			}
+			defer done()
+			view := newView(a, nil, keyPath)
+			if force {
+				if err := d.CheckKey(view); err != nil {
+					fmt.Fprintf(env.IO.ErrOut, "warning: --force: %s\n", oneLine(err.Error()))
+				}
+				if err := d.activateUnchecked(ctx, view, progress); err != nil {
+					return err
+				}
+			} else if err := d.Activate(ctx, view, progress); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(env.IO.Out, "activated stamp %s (cloud ID %s)\n", d.Stamp().Name, d.Stamp().CloudID)
+			return err
+		},
+	}
+	addPEPFlags(cmd, &f)
+	cmd.Flags().StringVar(&keyPath, "key", "", "activation key `FILE`, or - for standard input")
+	cmd.Flags().BoolVar(&force, "force", false, "activate even if the key's cloud ID is not the stamp's")
+	return cmd
+}
+
+// activateUnchecked runs New-AzureStackActivation without the cloud ID
+// check (activate --force), recording the step in the ledger.
+func (d *Disconnected) activateUnchecked(ctx context.Context, key *ArtefactView, progress func(Event)) error {
+	defer d.use(progress)()
+	err := d.client.NewActivation(ctx, key.a.Text)
+	entry := courier.Entry{Step: "activate", Kind: key.a.Kind, SHA256: key.SHA256, CloudID: d.stamp.CloudID, Outcome: "ok",
+		Detail: "New-AzureStackActivation on " + d.stamp.Host + " with --force (key cloud ID " + key.CloudID + ")"}
+	if err != nil {
+		entry.Outcome = "failed: " + oneLine(err.Error())
+	}
+	d.svc.env.record(entry)
+	return err
+}
+
+func newDeactivateCmd(env *Env) *cobra.Command {
+	var f pepFlags
+	var yes bool
+	cmd := &cobra.Command{
+		Use:     "deactivate",
+		Short:   "Remove the stamp's activation (Remove-AzureStackActivation)",
+		Example: `  azs-courier deactivate --pep 10.0.0.224 --user AZS\CloudAdmin --yes`,
+		Args:    usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.check(cmd); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			progress := printEvents(env.IO.ErrOut, verboseFlag(cmd))
+			d, done, err := f.connect(ctx, env, progress)
+			if err != nil {
+				return err
+			}
+			defer done()
+			if !yes {
+				ok, err := env.Prompter.Confirm(fmt.Sprintf("Remove the activation of stamp %s (cloud ID %s)?", d.Stamp().Name, d.Stamp().CloudID))
+				if errors.Is(err, ErrNoTerminal) {
+					return errors.New("deactivation needs confirmation and there is no terminal to ask on; add --yes")
+				}
+				if err != nil {
+					return err
+				}
+				if !ok {
+					return errors.New("deactivation cancelled; nothing was changed")
+				}
+			}
+			if err := d.Deactivate(ctx, progress); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(env.IO.Out, "removed the activation of stamp %s (cloud ID %s)\n", d.Stamp().Name, d.Stamp().CloudID)
+			return err
+		},
+	}
+	addPEPFlags(cmd, &f)
+	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
+	return cmd
+}

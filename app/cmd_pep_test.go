@@ -1,0 +1,203 @@
+package app
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/azs-courier/azs-courier/internal/testutil"
+	"github.com/azs-courier/azs-courier/pep/pepsim"
+)
+
+const simPassword = "Cli-Pep-Passw0rd"
+
+// fakePrompter answers password and confirmation prompts from fields.
+type fakePrompter struct {
+	password string
+	confirm  bool
+	asked    []string
+}
+
+func (p *fakePrompter) Password(prompt string) (string, error) {
+	p.asked = append(p.asked, prompt)
+	if p.password == "" {
+		return "", ErrNoTerminal
+	}
+	return p.password, nil
+}
+
+func (p *fakePrompter) Confirm(prompt string) (bool, error) {
+	p.asked = append(p.asked, prompt)
+	return p.confirm, nil
+}
+
+func pepEnv(t *testing.T, vars map[string]string) (*Env, *bytes.Buffer, *bytes.Buffer, *bytes.Buffer, *fakePrompter) {
+	t.Helper()
+	env, in, out, errOut := testEnv(t)
+	p := &fakePrompter{}
+	env.Prompter = p
+	env.Getenv = func(k string) string {
+		if k == "AZS_PEP_RETRY_DELAY" {
+			return "0s"
+		}
+		return vars[k]
+	}
+	return env, in, out, errOut, p
+}
+
+func startSimPEP(t *testing.T, o pepsim.Options) *pepsim.Server {
+	t.Helper()
+	o.Password = simPassword
+	srv, err := pepsim.Start(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestPEPCommandsUsage(t *testing.T) {
+	cases := [][]string{
+		{"stamp"},
+		{"stamp", "--pep", "10.0.0.1"},
+		{"stamp", "--pep", "10.0.0.1", "--user", "CloudAdmin"},
+		{"token", "--pep", "10.0.0.1", "--user", `AZS\CloudAdmin`, "--out", "t.txt"},
+		{"token", "--pep", "10.0.0.1", "--user", `AZS\CloudAdmin`, "--billing-model", "Capacity", "--out", "t.txt"},
+		{"token", "--pep", "10.0.0.1", "--user", `AZS\CloudAdmin`, "--billing-model", "Custom", "--out", "t.txt"},
+		{"token", "--pep", "10.0.0.1", "--user", `AZS\CloudAdmin`, "--billing-model", "PayAsYouUse", "--out", "t.txt"},
+		{"token", "--pep", "10.0.0.1", "--user", `AZS\CloudAdmin`, "--billing-model", "Capacity", "--agreement-number", "1", "--usage-reporting", "--out", "t.txt"},
+		{"activate", "--pep", "10.0.0.1", "--user", `AZS\CloudAdmin`},
+		{"activate", "--pep", "10.0.0.1", "--user", `AZS\CloudAdmin`, "--key", "-", "--password-stdin"},
+		{"stamp", "--password", "x"},
+	}
+	for _, args := range cases {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			env, _, _, errOut, p := pepEnv(t, nil)
+			if code := run(t, env, args...); code != ExitUsage {
+				t.Errorf("exit %d, want %d; stderr %q", code, ExitUsage, errOut)
+			}
+			if len(p.asked) != 0 {
+				t.Errorf("asked %v before rejecting the command line", p.asked)
+			}
+		})
+	}
+}
+
+func TestPEPPasswordSources(t *testing.T) {
+	srv := startSimPEP(t, pepsim.Options{})
+	args := []string{"stamp", "--json", "--pep", srv.Addr(), "--user", srv.User()}
+	t.Run("prompt", func(t *testing.T) {
+		env, _, out, errOut, p := pepEnv(t, nil)
+		p.password = simPassword
+		if code := run(t, env, args...); code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		if len(p.asked) != 1 || !strings.Contains(p.asked[0], srv.User()) {
+			t.Errorf("prompts %v, want one password prompt naming the user", p.asked)
+		}
+		var s stampJSON
+		if err := json.Unmarshal(out.Bytes(), &s); err != nil || s.CloudID != srv.CloudID() || s.Host != srv.Addr() {
+			t.Errorf("stamp --json = %s (%v)", out, err)
+		}
+	})
+	t.Run("stdin", func(t *testing.T) {
+		env, in, _, errOut, p := pepEnv(t, nil)
+		in.WriteString(simPassword + "\n")
+		if code := run(t, env, append(args, "--password-stdin")...); code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		if len(p.asked) != 0 {
+			t.Errorf("prompted %v with --password-stdin", p.asked)
+		}
+	})
+	t.Run("no terminal", func(t *testing.T) {
+		env, _, _, errOut, _ := pepEnv(t, nil)
+		if code := run(t, env, args...); code != ExitFailed {
+			t.Fatalf("exit %d, want 1", code)
+		}
+		assertOneLineError(t, errOut.String(), "AZS_PEP_PASSWORD", "--password-stdin")
+	})
+}
+
+func TestPEPWorkflow(t *testing.T) {
+	srv := startSimPEP(t, pepsim.Options{Nodes: 4, CloudID: "b8a1abcd-1a69-46c7-8da4-f9fc3c6da5d7"})
+	vars := map[string]string{"AZS_PEP_PASSWORD": simPassword}
+	pepArgs := []string{"--pep", srv.Addr(), "--user", srv.User()}
+	dir := t.TempDir()
+	tok := filepath.Join(dir, "token.txt")
+	trace := filepath.Join(dir, "trace.yml")
+	qrDir := filepath.Join(dir, "qr")
+
+	env, _, out, errOut, _ := pepEnv(t, vars)
+	code := run(t, env, append([]string{"token", "--billing-model", "Development", "--out", tok, "--qr", qrDir, "--trace", trace}, pepArgs...)...)
+	if code != 0 {
+		t.Fatalf("token: exit %d: %s", code, errOut)
+	}
+	data, err := os.ReadFile(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := base64.StdEncoding.DecodeString(strings.TrimSpace(string(data)))
+	if !bytes.Contains(raw, []byte(srv.CloudID())) {
+		t.Errorf("token does not hold the stamp's cloud ID")
+	}
+	if pngs, _ := filepath.Glob(filepath.Join(qrDir, "*.png")); len(pngs) == 0 {
+		t.Error("no QR frames saved")
+	}
+	if !strings.Contains(out.String(), tok) || !strings.Contains(errOut.String(), "token") {
+		t.Errorf("stdout %q / stderr %q", out, errOut)
+	}
+	tr, _ := os.ReadFile(trace)
+	if len(tr) == 0 || bytes.Contains(tr, []byte(simPassword)) {
+		t.Errorf("trace: %d bytes, holds password %v", len(tr), bytes.Contains(tr, []byte(simPassword)))
+	}
+
+	// A second token run does not overwrite without --force.
+	env, _, _, errOut, _ = pepEnv(t, vars)
+	if code := run(t, env, append([]string{"token", "--billing-model", "Development", "--out", tok}, pepArgs...)...); code != ExitFailed {
+		t.Errorf("existing --out: exit %d, want 1", code)
+	}
+	assertOneLineError(t, errOut.String(), "already exists", "--force")
+
+	// The key of another stamp is refused with exit 3 and both IDs.
+	env, _, _, errOut, _ = pepEnv(t, vars)
+	other := testutil.Shared(t, "tokens", "activation-key-1node.txt")
+	if code := run(t, env, append([]string{"activate", "--key", other}, pepArgs...)...); code != ExitIntegrity {
+		t.Fatalf("foreign key: exit %d, want 3: %s", code, errOut)
+	}
+	if s := errOut.String(); !strings.Contains(s, srv.CloudID()) || !strings.Contains(s, "cd613e30-d8f1-4adf-91b7-584a2265b1f5") {
+		t.Errorf("mismatch error does not show both cloud IDs: %s", s)
+	}
+	if srv.Activated() {
+		t.Fatal("activated with a foreign key")
+	}
+
+	key := testutil.Shared(t, "tokens", "activation-key-4node.txt")
+	env, _, _, errOut, _ = pepEnv(t, vars)
+	if code := run(t, env, append([]string{"activate", "--key", key}, pepArgs...)...); code != 0 {
+		t.Fatalf("activate: exit %d: %s", code, errOut)
+	}
+	if !srv.Activated() {
+		t.Fatal("not activated")
+	}
+
+	env, _, _, errOut, p := pepEnv(t, vars)
+	p.confirm = false
+	if code := run(t, env, append([]string{"deactivate"}, pepArgs...)...); code != ExitFailed || !srv.Activated() {
+		t.Fatalf("declined deactivation: exit %d, activated %v", code, srv.Activated())
+	}
+	env, _, _, errOut, _ = pepEnv(t, vars)
+	if code := run(t, env, append([]string{"deactivate", "--yes"}, pepArgs...)...); code != 0 {
+		t.Fatalf("deactivate: exit %d: %s", code, errOut)
+	}
+	if srv.Activated() {
+		t.Error("still activated")
+	}
+	if n := srv.OpenShells(); n != 0 {
+		t.Errorf("%d PEP sessions left open", n)
+	}
+}
