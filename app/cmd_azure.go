@@ -43,7 +43,7 @@ func addAzureFlags(cmd *cobra.Command, f *azureFlags) {
 	fl.StringVar(&f.tenant, "tenant", "", "Entra ID tenant `ID` to sign in to")
 	fl.StringVar(&f.subscription, "subscription", "", "Azure subscription `ID`; asked for when the account has several")
 	fl.DurationVar(&f.retryDelay, "retry-delay", 0, "first delay between retries of failed Azure requests (default 800ms)")
-	fl.DurationVar(&f.pollInterval, "poll-interval", 0, "wait between checks of the resource provider's state (default 10s)")
+	fl.DurationVar(&f.pollInterval, "poll-interval", 0, "wait between checks of the resource provider's state (default 5s)")
 	_ = fl.MarkHidden("retry-delay")
 	_ = fl.MarkHidden("poll-interval")
 }

@@ -39,7 +39,7 @@ and work nowhere else.`,
 	}
 	cmd.Flags().StringVar(&opts.listen, "listen", "127.0.0.1:8443", "listen `ADDRESS`")
 	cmd.Flags().StringVar(&opts.caOut, "ca-out", "", "write the CA certificate to `FILE` (default: azuresim-ca.pem in the config folder)")
-	cmd.Flags().IntVar(&opts.providerPolls, "provider-delay", 2, "reads of the resource provider that answer Registering before Registered")
+	cmd.Flags().IntVar(&opts.providerPolls, "provider-delay", 1, "reads of the resource provider that answer Registering before Registered")
 	cmd.Flags().DurationVar(&opts.latency, "latency", 0, "delay every answer by `DURATION`")
 	cmd.Flags().BoolVar(&opts.deviceManual, "device-code-manual", false, "approve device codes only at /devicelogin?code=CODE")
 	return cmd

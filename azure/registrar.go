@@ -73,7 +73,7 @@ type Options struct {
 	Credential     azcore.TokenCredential
 	SubscriptionID string
 	Client         ClientOptions
-	// PollInterval is the wait between provider-state checks; zero means 10 s.
+	// PollInterval is the wait between provider-state checks; zero means 5 s.
 	PollInterval time.Duration
 	// PollTimeout bounds the wait for the provider; zero means 10 minutes.
 	PollTimeout time.Duration
@@ -132,7 +132,7 @@ func NewRegistrar(o Options) (*Registrar, error) {
 		progress: o.Progress, log: o.Logger,
 	}
 	if r.pollInterval <= 0 {
-		r.pollInterval = 10 * time.Second
+		r.pollInterval = 5 * time.Second
 	}
 	if r.pollTimeout <= 0 {
 		r.pollTimeout = 10 * time.Minute
