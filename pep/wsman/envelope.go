@@ -28,6 +28,11 @@ const (
 	nsWSManFault = "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault"
 )
 
+// Parsing uses encoding/xml rather than masterzen/winrm: its soap package
+// only builds envelopes, and its response parsers (xpath over the cmd
+// shell's fixed layout) know neither creationXml, nor PSRP streams without
+// a CommandId, nor WS-Man faults with their WSManFault details.
+
 // Envelope is the parsed form of a WS-Man SOAP envelope: the header fields
 // the PowerShell shell uses and the PSRP payloads of the body. The parser
 // matches on local names so either prefix style reads the same.

@@ -21,14 +21,13 @@ const (
 // Fault is a SOAP fault returned by the WS-Man service, usually with
 // HTTP 500.
 type Fault struct {
-	Code       string // SOAP code, e.g. s:Receiver
-	Subcode    string // e.g. w:TimedOut
-	Reason     string // s:Reason/s:Text
-	WSManCode  uint32 // WSManFault Code attribute, e.g. 2150858793
-	Machine    string // WSManFault Machine attribute
-	Message    string // WSManFault/Message, or the provider fault text
-	Detail     string // w:FaultDetail URI
-	HTTPStatus int    // status of the HTTP response that carried it, 0 if unknown
+	Code      string // SOAP code, e.g. s:Receiver
+	Subcode   string // e.g. w:TimedOut
+	Reason    string // s:Reason/s:Text
+	WSManCode uint32 // WSManFault Code attribute, e.g. 2150858793
+	Machine   string // WSManFault Machine attribute
+	Message   string // WSManFault/Message, or the provider fault text
+	Detail    string // w:FaultDetail URI
 }
 
 // Error returns the fault's reason or message with its codes.

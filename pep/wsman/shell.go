@@ -26,7 +26,9 @@ type Shell struct {
 
 // CreateShell creates the shell whose ShellId is the pool's ID, carrying
 // the pool's opening PSRP fragments as creationXml. It asks for
-// protocolversion 2.3.
+// protocolversion 2.3. masterzen's soap package cannot put MustComply on an
+// Option; the PowerShell plugin only requires the option's name, so none is
+// sent (psrp-winrm.md §1.5).
 func (c *Client) CreateShell(ctx context.Context, shellID string, creationXML []byte) (*Shell, error) {
 	resp, err := c.Invoke(ctx, Request{
 		Action:  ActionCreate,
