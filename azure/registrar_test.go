@@ -399,3 +399,18 @@ func TestConflicts(t *testing.T) {
 		t.Errorf("after refused unregister: got %+v, want the locked registration", regs)
 	}
 }
+
+func TestActivationKeyOfAnotherStamp(t *testing.T) {
+	sim := startSim(t, azuresim.Options{})
+	r := newRegistrar(t, sim)
+	ctx := context.Background()
+	if _, err := r.Register(ctx, token(t, "1node"), "", "azs-registration", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	sim.SetFaults(azuresim.Faults{KeyCloudID: cloud4})
+	key, err := r.ActivationKey(ctx, "azs-registration", "")
+	var me *azure.MismatchError
+	if !errors.As(err, &me) || me.Want != cloud1 || me.Got != cloud4 || !errors.Is(err, azure.ErrMismatch) {
+		t.Fatalf("ActivationKey with a key for another stamp: got %+v, %v; want MismatchError want %s got %s", key, err, cloud1, cloud4)
+	}
+}

@@ -204,6 +204,8 @@ func TestAzureFaults(t *testing.T) {
 		{name: "cloud ID registered elsewhere", faults: azuresim.Faults{CloudIDTaken: true}, step: "register", code: 1,
 			wants: []string{"409 CloudIdAlreadyRegistered", "reuse it or unregister it"}},
 		{name: "slow resource provider", opts: azuresim.Options{ProviderRegisteringPolls: 5}, step: "register"},
+		{name: "key for another stamp", faults: azuresim.Faults{KeyCloudID: "b8a1abcd-1a69-46c7-8da4-f9fc3c6da5d7"}, step: "activation-key", code: 3,
+			wants: []string{"cloud ID of the activation key", azCloud1, "b8a1abcd-1a69-46c7-8da4-f9fc3c6da5d7", "do not use this key"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sim, flags := azSim(t, tc.opts)

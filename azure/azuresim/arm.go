@@ -638,6 +638,10 @@ type keyPayload struct {
 }
 
 func (s *Server) activationKey(sub *subState, g *group, reg *registration) (string, error) {
+	cloudID := reg.cloudID
+	if id := s.currentFaultsLocked().KeyCloudID; id != "" {
+		cloudID = id
+	}
 	hw := reg.hardwareInfo
 	if len(hw) == 0 {
 		hw = json.RawMessage("[]")
@@ -651,7 +655,7 @@ func (s *Server) activationKey(sub *subState, g *group, reg *registration) (stri
 		UsageResourceURI:                   "https://usage.microsoftazurestack.com",
 		MarketplaceResourceURI:             "https://marketplace.microsoftazurestack.com",
 		Expires:                            "9999-12-30T23:59:59.9999999Z",
-		CloudID:                            reg.cloudID, ObjectID: reg.objectID, BillingModel: reg.billingModel,
+		CloudID:                            cloudID, ObjectID: reg.objectID, BillingModel: reg.billingModel,
 		HardwareInfo:                  hw,
 		UsageReportingEnabled:         reg.usageReporting,
 		MarketplaceSyndicationEnabled: reg.syndication,

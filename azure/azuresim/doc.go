@@ -10,7 +10,8 @@
 // audience that has not expired. Registration bodies are checked against the
 // Microsoft.AzureStack 2017-06-01 spec, and answers are shaped like the spec's
 // examples. Faults (expired tokens, 403 on locks, 429, 500, connection resets,
-// a taken cloud ID, a slow provider, latency) are injected on demand through
+// a taken cloud ID, a key for another cloud ID, a slow provider, latency) are
+// injected on demand through
 // [Options.Faults] or [Server.SetFaults]; unset faults never fire.
 //
 // Package azuresim writes its JSON itself and must never import the azure

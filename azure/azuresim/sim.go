@@ -57,6 +57,9 @@ type Faults struct {
 	// CloudIDTaken answers registration PUTs 409: the cloud ID is already
 	// registered (as when another subscription holds it).
 	CloudIDTaken bool
+	// KeyCloudID, when set, is put in activation keys instead of the
+	// registration's cloud ID, as if Azure answered for another stamp.
+	KeyCloudID string
 }
 
 // Options configure a Server. The zero value is usable.
