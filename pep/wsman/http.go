@@ -145,6 +145,7 @@ type conn struct {
 	nc      net.Conn
 	br      *bufio.Reader
 	session *ntlmssp.SecuritySession // nil over TLS or with Basic
+	closing bool                     // the server announced Connection: close
 }
 
 func (t *HTTPTransport) sealing() bool { return t.tls == nil }
@@ -169,7 +170,11 @@ func (t *HTTPTransport) RoundTrip(ctx context.Context, envelope []byte) ([]byte,
 		}
 		return nil, err
 	}
-	t.putConn(c)
+	if c.closing {
+		c.nc.Close()
+	} else {
+		t.putConn(c)
+	}
 	return resp, nil
 }
 
@@ -288,6 +293,9 @@ func (t *HTTPTransport) handshake(ctx context.Context, c *conn) error {
 	if resp.StatusCode != http.StatusUnauthorized {
 		return fmt.Errorf("wsman: NTLM handshake with %s: got HTTP %s to NEGOTIATE, want 401 with a challenge", t.host(), resp.Status)
 	}
+	if c.closing {
+		return fmt.Errorf("wsman: NTLM handshake with %s: the server closed the connection after the challenge; NTLM needs keep-alive (is a proxy in between?)", t.host())
+	}
 	challenge, err := challengeFrom(resp.Header)
 	if err != nil {
 		return fmt.Errorf("wsman: NTLM handshake with %s: %w", t.host(), err)
@@ -383,9 +391,9 @@ func (t *HTTPTransport) exchange(ctx context.Context, c *conn, authz, contentTyp
 	}
 	t.Stats.add(1, 0, wire.n, int64(len(rb))+headerSize(resp))
 	if resp.Close {
-		// The server will close after this response; make the next use fail
-		// fast and redial rather than hang.
-		_ = c.nc.SetDeadline(time.Unix(1, 0))
+		// The server closes the connection after this response: it must not
+		// go back to the idle list.
+		c.closing = true
 	}
 	return &response{StatusCode: resp.StatusCode, Status: resp.Status, Header: resp.Header, Body: rb}, nil
 }
