@@ -2,7 +2,11 @@ package azuresim_test
 
 import (
 	"bytes"
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -163,6 +167,50 @@ func TestAnswersShapedLikeSpecExamples(t *testing.T) {
 	}
 	if st, _ := c.do("DELETE", reg+v17, ""); st != 204 {
 		t.Errorf("DELETE again: got %d, want 204", st)
+	}
+}
+
+// TestActivationKeyShapedLikeVectors checks that a key is a JWS RS256 the
+// simulator signed, whose payload has exactly the fields of the shared
+// activation-key vectors and carries the token's cloud ID.
+func TestActivationKeyShapedLikeVectors(t *testing.T) {
+	c := newClient(t, azuresim.Options{})
+	c.setup()
+	if st, _ := c.do("PUT", reg+v17, putBody(t)); st != 201 {
+		t.Fatalf("PUT: %d", st)
+	}
+	_, v := c.do("POST", reg+"/getactivationkey"+v17, "")
+	key, _ := v["activationKey"].(string)
+	parts := strings.Split(key, ".")
+	if len(parts) != 3 {
+		t.Fatalf("key has %d parts, want 3", len(parts))
+	}
+	decode := func(s string) map[string]any {
+		b, err := base64.RawURLEncoding.DecodeString(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	header, payload := decode(parts[0]), decode(parts[1])
+	if header["alg"] != "RS256" || header["kid"] == "" {
+		t.Errorf("header: got %v, want alg RS256 and a kid", header)
+	}
+	sig, _ := base64.RawURLEncoding.DecodeString(parts[2])
+	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+	if err := rsa.VerifyPKCS1v15(c.sim.PublicKey(), crypto.SHA256, sum[:], sig); err != nil {
+		t.Errorf("signature does not verify with the simulator's key: %v", err)
+	}
+	vector := strings.Split(strings.TrimSpace(string(testutil.ReadShared(t, "tokens", "activation-key-1node.txt"))), ".")
+	if got, want := keys(payload), keys(decode(vector[1])); got != want {
+		t.Errorf("payload fields:\n got %s\nwant %s", got, want)
+	}
+	if payload["cloudId"] != "cd613e30-d8f1-4adf-91b7-584a2265b1f5" || payload["registrationName"] != "testregistration" {
+		t.Errorf("payload: cloudId %v, registrationName %v", payload["cloudId"], payload["registrationName"])
 	}
 }
 
