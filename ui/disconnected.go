@@ -1,0 +1,456 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/azs-courier/azs-courier/app"
+)
+
+// Steps of the disconnected side.
+const (
+	StepConnect  = "connect"
+	StepToken    = "token"
+	StepReview   = "review"
+	StepExport   = "export"
+	StepImport   = "import"
+	StepActivate = "activate"
+	StepDone     = "done"
+)
+
+// DisconnectedScreen guides the operator at the disconnected site: connect
+// to the PEP → create the registration token → review → export → import the
+// activation key → check → activate → done. Widgets are exported for tests.
+type DisconnectedScreen struct {
+	u        *UI
+	svc      *app.Service
+	training *app.Training
+	session  *app.Disconnected
+	token    *app.ArtefactView
+	key      *app.ArtefactView
+	step     string
+
+	Progress *widget.Label // where in the flow the user is
+	Stamp    *widget.Label // the connected stamp
+	body     *fyne.Container
+
+	// connect
+	Hosts, User, Password *widget.Entry
+	Connect               *widget.Button
+	connectTask           *taskPanel
+
+	// token form
+	Billing        *widget.RadioGroup
+	BillingHelp    *widget.Label
+	Agreement      *widget.Entry
+	AssetTag       *widget.Entry
+	Usage          *widget.Check
+	Marketplace    *widget.Check
+	FormProblem    *widget.Label
+	CreateToken    *widget.Button
+	tokenTask      *taskPanel
+	ToImportKey    *widget.Button
+	RemoveAct      *widget.Button
+	ConfirmRemove  *widget.Button
+	confirmBox     *fyne.Container
+	deactivateTask *taskPanel
+
+	// review, export
+	ToExport *widget.Button
+	Export   *exportPanel
+	ToImport *widget.Button
+
+	// import, check, activate
+	Import       *importPanel
+	KeyCheck     *widget.Label
+	Activate     *widget.Button
+	activateTask *taskPanel
+	Done         *widget.Label
+}
+
+func newDisconnectedScreen(u *UI, svc *app.Service, t *app.Training) *DisconnectedScreen {
+	d := &DisconnectedScreen{u: u, svc: svc, training: t,
+		Progress: widget.NewLabel(""), Stamp: widget.NewLabel(""), body: container.NewStack(),
+		connectTask: newTaskPanel(u.thread), tokenTask: newTaskPanel(u.thread), activateTask: newTaskPanel(u.thread), deactivateTask: newTaskPanel(u.thread),
+		KeyCheck: widget.NewLabel(""), Done: widget.NewLabel(""), FormProblem: widget.NewLabel(""), BillingHelp: widget.NewLabel("")}
+	d.Stamp.Wrapping = fyne.TextWrapWord
+	d.KeyCheck.Wrapping = fyne.TextWrapWord
+	d.Done.Wrapping = fyne.TextWrapWord
+	d.FormProblem.Wrapping = fyne.TextWrapWord
+	d.BillingHelp.Wrapping = fyne.TextWrapWord
+	d.FormProblem.Importance = widget.WarningImportance
+
+	d.Hosts = widget.NewEntry()
+	d.Hosts.SetPlaceHolder("ERCS VM addresses, e.g. 10.20.30.224, 10.20.30.225")
+	d.User = widget.NewEntry()
+	d.User.SetPlaceHolder(`DOMAIN\CloudAdmin`)
+	d.Password = widget.NewPasswordEntry()
+	d.Password.OnSubmitted = func(string) { d.onConnect() }
+	d.Connect = widget.NewButtonWithIcon("Connect", theme.LoginIcon(), d.onConnect)
+	d.Connect.Importance = widget.HighImportance
+	if t != nil {
+		d.Hosts.SetText(strings.Join(t.PEP.Hosts, ", "))
+		d.User.SetText(t.PEP.User)
+		d.Password.SetText(t.PEP.Password)
+	} else {
+		d.Hosts.SetText(u.prefs().String(prefPEPHosts))
+		d.User.SetText(u.prefs().String(prefPEPUser))
+	}
+
+	d.Agreement = widget.NewEntry()
+	d.Agreement.SetPlaceHolder("Enterprise Agreement number")
+	d.AssetTag = widget.NewEntry()
+	d.AssetTag.SetPlaceHolder("MS asset tag")
+	d.Usage = widget.NewCheck("Usage reporting", func(bool) { d.validate() })
+	d.Marketplace = widget.NewCheck("Marketplace syndication", func(bool) { d.validate() })
+	d.Agreement.OnChanged = func(string) { d.validate() }
+	d.AssetTag.OnChanged = func(string) { d.validate() }
+	d.Billing = widget.NewRadioGroup(nil, func(string) { d.onBilling() })
+	d.Billing.Horizontal = true
+	d.CreateToken = widget.NewButtonWithIcon("Create registration token", theme.ConfirmIcon(), d.onCreateToken)
+	d.CreateToken.Importance = widget.HighImportance
+	d.ToImportKey = widget.NewButtonWithIcon("I already have the activation key", theme.NavigateNextIcon(), d.showImport)
+	d.RemoveAct = widget.NewButtonWithIcon("Remove activation…", theme.DeleteIcon(), d.onRemoveActivation)
+	d.ConfirmRemove = widget.NewButtonWithIcon("Remove activation", theme.DeleteIcon(), d.onConfirmRemove)
+	d.ConfirmRemove.Importance = widget.DangerImportance
+	d.confirmBox = container.NewVBox()
+
+	d.ToExport = widget.NewButtonWithIcon("Looks right: export it", theme.NavigateNextIcon(), d.showExport)
+	d.ToExport.Importance = widget.HighImportance
+	d.Export = newExportPanel(u, svc)
+	d.ToImport = widget.NewButtonWithIcon("Next: import the activation key", theme.NavigateNextIcon(), d.showImport)
+	d.Import = newImportPanel(u, svc, app.KindKey)
+	d.Import.Imported = d.onKeyImported
+	d.Activate = widget.NewButtonWithIcon("Activate the stamp", theme.ConfirmIcon(), d.onActivate)
+	d.Activate.Importance = widget.HighImportance
+
+	d.showConnect()
+	return d
+}
+
+// Object returns the screen's widget tree.
+func (d *DisconnectedScreen) Object() fyne.CanvasObject {
+	return container.NewBorder(container.NewVBox(d.Progress, d.Stamp), nil, nil, nil, d.body)
+}
+
+// Step returns the step on screen.
+func (d *DisconnectedScreen) Step() string { return d.step }
+
+var disconnectedSteps = []struct{ id, name string }{
+	{StepConnect, "Connect"}, {StepToken, "Token"}, {StepReview, "Review"}, {StepExport, "Export"},
+	{StepImport, "Import key"}, {StepActivate, "Activate"}, {StepDone, "Done"},
+}
+
+func stepLine(steps []struct{ id, name string }, current string) string {
+	var parts []string
+	for i, s := range steps {
+		n := fmt.Sprintf("%d %s", i+1, s.name)
+		if s.id == current {
+			n = "[" + n + "]"
+		}
+		parts = append(parts, n)
+	}
+	return strings.Join(parts, "  ›  ")
+}
+
+func (d *DisconnectedScreen) show(step string, objs ...fyne.CanvasObject) {
+	d.step = step
+	d.Progress.SetText(stepLine(disconnectedSteps, step))
+	if step != StepExport {
+		d.Export.stopPlayer()
+	}
+	d.body.Objects = []fyne.CanvasObject{container.NewVScroll(container.NewPadded(container.NewVBox(objs...)))}
+	d.body.Refresh()
+	d.u.refreshStatus()
+}
+
+func heading(s string) *widget.Label {
+	return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+}
+
+func note(s string) *widget.Label {
+	l := widget.NewLabel(s)
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}
+
+func (d *DisconnectedScreen) showConnect() {
+	form := widget.NewForm(
+		widget.NewFormItem("PEP addresses", d.Hosts),
+		widget.NewFormItem("User", d.User),
+		widget.NewFormItem("Password", d.Password),
+	)
+	d.show(StepConnect,
+		heading("Connect to the privileged endpoint"),
+		note("Enter the ERCS VM addresses (tried in order), the CloudAdmin account and its password. The password stays in memory only."),
+		form, container.NewHBox(d.Connect), d.connectTask.Object())
+}
+
+func (d *DisconnectedScreen) onConnect() {
+	conn := app.PEPConnection{Hosts: app.ParseHosts(d.Hosts.Text), User: strings.TrimSpace(d.User.Text), Password: d.Password.Text}
+	if d.training != nil {
+		conn.RetryDelay = d.training.PEP.RetryDelay
+	}
+	d.Connect.Disable()
+	var s *app.Disconnected
+	d.connectTask.run(d.u.ctx, "Connecting to the privileged endpoint", true, func(ctx context.Context, progress func(app.Event)) error {
+		var err error
+		s, err = d.svc.ConnectPEP(ctx, conn, progress)
+		return err
+	}, func(err error) {
+		d.Connect.Enable()
+		if err != nil {
+			return
+		}
+		d.close()
+		d.session = s
+		st := s.Stamp()
+		if d.training == nil {
+			d.u.prefs().SetString(prefPEPHosts, st.Host+", "+strings.Join(removeHost(conn.Hosts, st.Host), ", "))
+			d.u.prefs().SetString(prefPEPUser, conn.User)
+		}
+		d.Password.SetText("")
+		d.Stamp.SetText(fmt.Sprintf("Stamp %s · cloud ID %s · version %s · %d nodes · via %s", st.Name, st.CloudID, st.Version, st.Nodes, st.Host))
+		d.setBillingModels()
+		d.showToken()
+	})
+}
+
+func removeHost(hosts []string, h string) []string {
+	var out []string
+	for _, x := range hosts {
+		if x != h {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// close ends the PEP session, if any, without blocking the UI.
+func (d *DisconnectedScreen) close() {
+	if s := d.session; s != nil {
+		d.session = nil
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = s.Close(ctx)
+		}()
+	}
+	d.connectTask.stop()
+	d.tokenTask.stop()
+	d.activateTask.stop()
+	d.deactivateTask.stop()
+}
+
+func (d *DisconnectedScreen) setBillingModels() {
+	var names []string
+	for _, m := range d.session.BillingModels() {
+		if m.Unavailable == "" {
+			names = append(names, m.Name)
+		}
+	}
+	d.Billing.Options = names
+	d.Billing.Refresh()
+	if d.Billing.Selected == "" && len(names) > 0 {
+		d.Billing.SetSelected(names[0])
+	}
+	d.onBilling()
+}
+
+// onBilling applies the chosen billing model's rules to the form: which
+// fields it needs, and usage reporting locked off for Capacity.
+func (d *DisconnectedScreen) onBilling() {
+	if d.session == nil {
+		return
+	}
+	for _, m := range d.session.BillingModels() {
+		if m.Name != d.Billing.Selected {
+			continue
+		}
+		d.BillingHelp.SetText(m.Help)
+		if m.NeedsAgreement {
+			d.Agreement.Enable()
+		} else {
+			d.Agreement.SetText("")
+			d.Agreement.Disable()
+		}
+		if m.NeedsAssetTag {
+			d.AssetTag.Enable()
+		} else {
+			d.AssetTag.SetText("")
+			d.AssetTag.Disable()
+		}
+		if m.UsageReportingOff {
+			d.Usage.SetChecked(false)
+			d.Usage.Disable()
+			d.Usage.Text = "Usage reporting (off for " + m.Name + ")"
+		} else {
+			d.Usage.Enable()
+			d.Usage.Text = "Usage reporting"
+		}
+		d.Usage.Refresh()
+	}
+	d.validate()
+}
+
+func (d *DisconnectedScreen) request() app.TokenRequest {
+	return app.TokenRequest{BillingModel: d.Billing.Selected, AgreementNumber: d.Agreement.Text, MsAssetTag: d.AssetTag.Text,
+		UsageReportingEnabled: d.Usage.Checked, MarketplaceSyndicationEnabled: d.Marketplace.Checked}
+}
+
+// validate enables Create only for a valid combination and says what is
+// missing.
+func (d *DisconnectedScreen) validate() {
+	if d.session == nil {
+		return
+	}
+	if err := d.request().Validate(d.session.Stamp().Version); err != nil {
+		d.FormProblem.SetText(app.Explain(err).Reason)
+		d.FormProblem.Show()
+		d.CreateToken.Disable()
+		return
+	}
+	d.FormProblem.SetText("")
+	d.FormProblem.Hide()
+	if !d.tokenTask.Running() {
+		d.CreateToken.Enable()
+	}
+}
+
+func (d *DisconnectedScreen) showToken() {
+	form := widget.NewForm(
+		widget.NewFormItem("Billing model", d.Billing),
+		widget.NewFormItem("", d.BillingHelp),
+		widget.NewFormItem("Agreement number", d.Agreement),
+		widget.NewFormItem("MS asset tag", d.AssetTag),
+		widget.NewFormItem("", d.Usage),
+		widget.NewFormItem("", d.Marketplace),
+	)
+	d.confirmBox.Objects = nil
+	d.show(StepToken,
+		heading("Create the registration token"),
+		note("Only combinations the stamp accepts can be chosen."),
+		form, d.FormProblem, container.NewHBox(d.CreateToken), d.tokenTask.Object(),
+		widget.NewSeparator(),
+		container.NewHBox(d.ToImportKey, d.RemoveAct), d.confirmBox, d.deactivateTask.Object())
+	d.validate()
+}
+
+func (d *DisconnectedScreen) onCreateToken() {
+	req := d.request()
+	s := d.session
+	d.CreateToken.Disable()
+	var tok *app.ArtefactView
+	d.tokenTask.run(d.u.ctx, "Creating the registration token", true, func(ctx context.Context, progress func(app.Event)) error {
+		var err error
+		tok, err = s.CreateToken(ctx, req, progress)
+		return err
+	}, func(err error) {
+		d.validate()
+		if err == nil {
+			d.token = tok
+			d.showReview()
+		}
+	})
+}
+
+func (d *DisconnectedScreen) onRemoveActivation() {
+	st := d.session.Stamp()
+	keep := widget.NewButton("Keep the activation", func() {
+		d.confirmBox.Objects = nil
+		d.confirmBox.Refresh()
+	})
+	d.confirmBox.Objects = []fyne.CanvasObject{
+		note(fmt.Sprintf("Remove the activation of stamp %s (cloud ID %s)? The stamp stops reporting to Azure until it is activated again.", st.Name, st.CloudID)),
+		container.NewHBox(d.ConfirmRemove, keep),
+	}
+	d.confirmBox.Refresh()
+	d.u.win.Canvas().Focus(keep)
+}
+
+func (d *DisconnectedScreen) onConfirmRemove() {
+	d.confirmBox.Objects = nil
+	d.confirmBox.Refresh()
+	s := d.session
+	d.RemoveAct.Disable()
+	d.deactivateTask.run(d.u.ctx, "Removing the activation", true, func(ctx context.Context, progress func(app.Event)) error {
+		return s.Deactivate(ctx, progress)
+	}, func(error) { d.RemoveAct.Enable(); d.u.refreshStatus() })
+}
+
+func (d *DisconnectedScreen) showReview() {
+	d.show(StepReview,
+		heading("Review the registration token"),
+		note("Check the fields. Read the SHA-256 to whoever receives the file: their copy must show the same."),
+		reviewCard(d.token), container.NewHBox(d.ToExport))
+}
+
+func (d *DisconnectedScreen) showExport() {
+	d.Export.SetArtefact(d.token)
+	d.show(StepExport,
+		heading("Carry the token to the connected side"),
+		note("Save it to a removable drive or folder (with its manifest), show the QR codes for a phone or scanner, or print the A4 sheet."),
+		d.Export.Object(), widget.NewSeparator(), container.NewHBox(d.ToImport))
+}
+
+func (d *DisconnectedScreen) showImport() {
+	d.KeyCheck.SetText("")
+	d.show(StepImport,
+		heading("Import the activation key"),
+		d.Import.Object())
+}
+
+// Dropped handles files dropped on the window while this screen shows.
+func (d *DisconnectedScreen) Dropped(paths []string) {
+	if d.step == StepImport || d.step == StepActivate {
+		d.showImport()
+		d.Import.Dropped(paths)
+	}
+}
+
+func (d *DisconnectedScreen) onKeyImported(v *app.ArtefactView) {
+	d.key = v
+	err := d.session.CheckKey(v)
+	if err != nil {
+		d.Import.task.showError(err)
+		return
+	}
+	d.KeyCheck.SetText(fmt.Sprintf("Checks passed: it is an activation key; its cloud ID %s is this stamp's; manifest: %s.",
+		v.CloudID, orNone(v.Manifest)))
+	d.Activate.Enable()
+	d.show(StepActivate,
+		heading("Check and activate"),
+		reviewCard(v), d.KeyCheck,
+		note("Activation can take up to 30 minutes. You can cancel it."),
+		container.NewHBox(d.Activate), d.activateTask.Object())
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none (not read from a file)"
+	}
+	return s
+}
+
+func (d *DisconnectedScreen) onActivate() {
+	s, key := d.session, d.key
+	d.Activate.Disable()
+	d.activateTask.run(d.u.ctx, "Activating the stamp", true, func(ctx context.Context, progress func(app.Event)) error {
+		return s.Activate(ctx, key, progress)
+	}, func(err error) {
+		if err != nil {
+			d.Activate.Enable()
+			return
+		}
+		st := s.Stamp()
+		d.Done.SetText(fmt.Sprintf("Stamp %s (cloud ID %s) is activated. The custody ledger records every step (History).", st.Name, st.CloudID))
+		d.show(StepDone, heading("Done"), d.Done)
+	})
+}

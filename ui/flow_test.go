@@ -1,0 +1,322 @@
+package ui
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/azs-courier/azs-courier/app"
+	"github.com/azs-courier/azs-courier/internal/testutil"
+)
+
+// newTestUI builds the GUI on Fyne's test app with a private ledger.
+func newTestUI(t *testing.T) (*UI, fyne.Window) {
+	t.Helper()
+	a := test.NewTempApp(t)
+	env := app.SystemEnv(app.BuildInfo{Version: "0.1.0-test"})
+	env.ConfigDir = filepath.Join(t.TempDir(), "config")
+	w := test.NewTempWindow(t, nil)
+	u := New(a, w, app.NewService(env), app.GUIOptions{})
+	u.trainingOpts = app.TrainingOptions{TokenDelay: 100 * time.Millisecond, ActivationDelay: 200 * time.Millisecond}
+	w.SetContent(u.Content())
+	w.Resize(fyne.NewSize(960, 720))
+	t.Cleanup(u.Close)
+	return u, w
+}
+
+// waitFor polls cond until it holds or 20 s pass.
+func waitFor(t *testing.T, u *UI, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		u.thread.mu.Lock()
+		ok := cond()
+		u.thread.mu.Unlock()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func startTraining(t *testing.T) (*UI, fyne.Window) {
+	t.Helper()
+	u, w := newTestUI(t)
+	test.Tap(u.Training)
+	if !strings.Contains(textOf(w.Canvas().Content()), TrainingBanner) {
+		t.Fatalf("training shows no %q banner", TrainingBanner)
+	}
+	waitFor(t, u, "the simulators", u.TrainingReady)
+	if !strings.Contains(textOf(w.Canvas().Content()), TrainingBanner) {
+		t.Fatalf("training screen lost the %q banner", TrainingBanner)
+	}
+	return u, w
+}
+
+// TestTrainingRoundTrip plays both sides in one window as a new user would:
+// every form is filled and every button tapped, and each screen and file
+// is checked.
+func TestTrainingRoundTrip(t *testing.T) {
+	u, _ := startTraining(t)
+	tr := u.training
+	d, c := u.TrainingDisc, u.TrainingConn
+
+	// Disconnected side: connect (prefilled with the simulated stamp).
+	if d.Step() != StepConnect || d.Hosts.Text == "" || d.Password.Text == "" {
+		t.Fatalf("disconnected side: step %q, hosts %q; want connect with the simulator prefilled", d.Step(), d.Hosts.Text)
+	}
+	test.Tap(d.Connect)
+	waitFor(t, u, "the token form", func() bool { return d.Step() == StepToken })
+	if !strings.Contains(d.Stamp.Text, tr.StampCloudID()) {
+		t.Errorf("stamp line %q lacks the cloud ID %s", d.Stamp.Text, tr.StampCloudID())
+	}
+
+	// The form allows only valid billing combinations.
+	d.Billing.SetSelected("Capacity")
+	if !d.Usage.Disabled() || d.Usage.Checked {
+		t.Error("Capacity: usage reporting is not locked off")
+	}
+	if !d.CreateToken.Disabled() {
+		t.Error("Capacity without an agreement number: Create is enabled")
+	}
+	test.Type(d.Agreement, "EA-1234567")
+	if d.CreateToken.Disabled() {
+		t.Errorf("Capacity with an agreement number: Create is disabled (%s)", d.FormProblem.Text)
+	}
+	d.Billing.SetSelected("Custom")
+	if !d.CreateToken.Disabled() || !strings.Contains(d.FormProblem.Text, "asset tag") {
+		t.Errorf("Custom without an asset tag: Create enabled or no hint (%q)", d.FormProblem.Text)
+	}
+	d.Billing.SetSelected("Development")
+	test.Tap(d.CreateToken)
+	waitFor(t, u, "the token review", func() bool { return d.Step() == StepReview })
+	if !strings.Contains(textOf(d.Object()), d.token.SHA256Groups()) {
+		t.Error("the review does not show the SHA-256 in groups of four")
+	}
+
+	// Export to the training drive (listed first) with QR PNGs and the sheet.
+	test.Tap(d.ToExport)
+	if d.Step() != StepExport {
+		t.Fatalf("step %q after Export, want export", d.Step())
+	}
+	if got := d.Export.selectedDir(); got != tr.Drive {
+		t.Errorf("first place offered: %q, want the training drive %q", got, tr.Drive)
+	}
+	d.Export.Sheet.SetChecked(true)
+	test.Tap(d.Export.Save)
+	tokenFile := filepath.Join(tr.Drive, "registration-token.txt")
+	waitFor(t, u, "the token file", func() bool { return strings.Contains(d.Export.Result.Text, "Saved and read back") })
+	for _, f := range []string{tokenFile, tokenFile + ".courier.json", filepath.Join(tr.Drive, "registration-token-qr.pdf")} {
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("export did not write %s: %v", f, err)
+		}
+	}
+	pngs, _ := filepath.Glob(filepath.Join(tr.Drive, "registration-token-qr", "*.png"))
+	if len(pngs) < 2 {
+		t.Fatalf("got %d token QR PNGs, want several", len(pngs))
+	}
+
+	// The animated QR codes: step and pause.
+	test.Tap(d.Export.ShowQR)
+	p := d.Export.Player
+	if p == nil || !strings.Contains(p.Caption.Text, "part 1 of") {
+		t.Fatalf("QR player caption: want part 1 of n")
+	}
+	test.Tap(p.Next)
+	if p.Tick() != 1 || !strings.Contains(p.Caption.Text, "part 2 of") || p.Pause.Text != "Play" {
+		t.Errorf("after Next: tick %d, caption %q, pause button %q; want 1, part 2, Play", p.Tick(), p.Caption.Text, p.Pause.Text)
+	}
+	test.Tap(d.Export.ShowQR) // hide: the animation stops
+
+	// Connected side: sign in, import the token from the QR images.
+	u.TrainingTabs.SelectIndex(1)
+	test.Tap(c.SignIn)
+	waitFor(t, u, "the subscription picker", func() bool { return c.ToImport.Visible() && c.Subscription.Selected != "" })
+	if !strings.Contains(c.Subscription.Selected, tr.Subscription) {
+		t.Errorf("subscription %q, want %s", c.Subscription.Selected, tr.Subscription)
+	}
+	test.Tap(c.ToImport)
+	if c.Step() != StepImport {
+		t.Fatalf("step %q, want import", c.Step())
+	}
+	c.Import.AddQRFiles(pngs[:1])
+	waitFor(t, u, "the first QR part", func() bool { return strings.Contains(c.Import.QRState.Text, "missing") })
+	u.Dropped(pngs[1:]) // the rest dropped on the window
+	waitFor(t, u, "the token review", func() bool { return c.Step() == StepReview })
+	if c.token.SHA256 != d.token.SHA256 {
+		t.Fatalf("the connected side read SHA-256 %s, want %s", c.token.SHA256, d.token.SHA256)
+	}
+	test.Tap(c.ToRegister)
+	if want := app.DefaultRegistrationName(tr.StampCloudID()); c.Name.Text != want || c.ResourceGroup.Text != "azurestack" || c.Location.Text == "" {
+		t.Errorf("register form: name %q, group %q, location %q; want %q, azurestack, the cloud's", c.Name.Text, c.ResourceGroup.Text, c.Location.Text, want)
+	}
+	test.Tap(c.Register)
+	waitFor(t, u, "the registration", func() bool { return c.Step() == StepKey })
+	if got := tr.Registrations(); len(got) != 1 {
+		t.Fatalf("simulated Azure holds %v, want one registration", got)
+	}
+	test.Tap(c.GetKey)
+	waitFor(t, u, "the key export", func() bool { return c.Step() == StepExport })
+	test.Tap(c.Export.Save)
+	keyFile := filepath.Join(tr.Drive, "activation-key.txt")
+	waitFor(t, u, "the key file", func() bool { return strings.Contains(c.Export.Result.Text, "Saved and read back") })
+
+	// Disconnected side: import the key file, check, activate.
+	u.TrainingTabs.SelectIndex(0)
+	test.Tap(d.ToImport)
+	if d.Step() != StepImport {
+		t.Fatalf("step %q, want import", d.Step())
+	}
+	d.Import.ImportFile(keyFile)
+	waitFor(t, u, "the key check", func() bool { return d.Step() == StepActivate })
+	if !strings.Contains(d.KeyCheck.Text, "Checks passed") || !strings.Contains(d.KeyCheck.Text, "matches") {
+		t.Errorf("key check: %q", d.KeyCheck.Text)
+	}
+	test.Tap(d.Activate)
+	waitFor(t, u, "the activation", func() bool { return d.Step() == StepDone })
+	if !tr.StampActivated() {
+		t.Fatal("the simulated stamp is not activated after the GUI said done")
+	}
+
+	// Remove activation asks first, naming the stamp.
+	d.showToken()
+	test.Tap(d.RemoveAct)
+	if txt := textOf(d.confirmBox); !strings.Contains(txt, tr.StampCloudID()) || !strings.Contains(txt, d.session.Stamp().Name) {
+		t.Errorf("confirmation %q does not name the stamp", txt)
+	}
+	if !tr.StampActivated() {
+		t.Fatal("the activation went before it was confirmed")
+	}
+	test.Tap(d.ConfirmRemove)
+	waitFor(t, u, "the deactivation", func() bool { return !tr.StampActivated() })
+
+	// History: the training ledger, verified.
+	u.TrainingTabs.SelectIndex(2)
+	h := u.TrainingHist
+	waitFor(t, u, "the ledger rows", func() bool { h.Refresh(); return h.Rows() >= 8 })
+	test.Tap(h.Verify)
+	if !strings.Contains(h.Result.Text, "Chain verified") {
+		t.Errorf("verify: %q", h.Result.Text)
+	}
+	steps := map[string]bool{}
+	for i := range h.Rows() {
+		steps[h.Cell(i, 1)] = true
+	}
+	for _, s := range []string{"token", "write", "register", "activate", "deactivate"} {
+		if !steps[s] {
+			t.Errorf("ledger lacks a %q entry (has %v)", s, steps)
+		}
+	}
+	dir := t.TempDir()
+	h.ExportTo(dir)
+	if csvs, _ := filepath.Glob(filepath.Join(dir, "custody-ledger-*.csv")); len(csvs) != 1 {
+		t.Errorf("history export wrote %v, want one CSV (%s)", csvs, h.Result.Text)
+	}
+}
+
+// TestDisconnectedErrors checks that failures show the one-line reason and
+// the fix, with details, and leave the user on the step.
+func TestDisconnectedErrors(t *testing.T) {
+	u, _ := startTraining(t)
+	d := u.TrainingDisc
+	tr := u.training
+
+	d.Password.SetText("wrong password")
+	test.Tap(d.Connect)
+	waitFor(t, u, "the connect error", func() bool { return !d.connectTask.Running() && d.connectTask.ErrorText() != "" })
+	if d.Step() != StepConnect || d.Connect.Disabled() {
+		t.Errorf("after a failed connect: step %q, connect disabled %v", d.Step(), d.Connect.Disabled())
+	}
+	if d.connectTask.ErrDetails.Text == "" {
+		t.Error("no details behind the error")
+	}
+
+	d.Password.SetText(tr.PEP.Password)
+	test.Tap(d.Connect)
+	waitFor(t, u, "the token form", func() bool { return d.Step() == StepToken })
+
+	// A registration token where the key is expected: refused, integrity.
+	test.Tap(d.ToImportKey)
+	tok := writeToken(t)
+	d.Import.ImportFile(tok)
+	waitFor(t, u, "the import error", func() bool { return d.Import.task.ErrorText() != "" })
+	if got := d.Import.task.ErrorText(); !strings.Contains(got, "activation key") || !strings.Contains(got, "registration token") {
+		t.Errorf("wrong kind: %q, want both kinds named", got)
+	}
+	if d.Step() != StepImport {
+		t.Errorf("step %q, want import", d.Step())
+	}
+
+	// Pasted garbage.
+	test.Type(d.Import.Paste, "not a key")
+	test.Tap(d.Import.Read)
+	waitFor(t, u, "the paste error", func() bool { return strings.Contains(d.Import.task.ErrorText(), "pasted") })
+}
+
+// writeToken copies a registration token from the shared vectors into a file.
+func writeToken(t *testing.T) string {
+	t.Helper()
+	data := testutil.ReadShared(t, "tokens", "registration-token-4node.txt")
+	p := filepath.Join(t.TempDir(), "token.txt")
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestStartRemembersSideAndAppearance(t *testing.T) {
+	u, w := newTestUI(t)
+	test.Tap(u.Connected)
+	if u.Side() != SideConnected || !strings.Contains(textOf(w.Canvas().Content()), "Sign in to Azure") {
+		t.Fatalf("tapping Connected: side %q", u.Side())
+	}
+	if got := u.prefs().String(prefSide); got != string(SideConnected) {
+		t.Errorf("side preference %q, want connected", got)
+	}
+	u.showStart()
+	if u.Connected.Importance != widget.HighImportance || u.Disconnected.Importance == widget.HighImportance {
+		t.Error("the start screen does not highlight the side used last")
+	}
+	u.Appearance.SetSelected("dark")
+	if got := u.prefs().String(prefAppearance); got != "dark" {
+		t.Errorf("appearance preference %q, want dark", got)
+	}
+	if _, ok := u.fyneApp.Settings().Theme().(variantTheme); !ok {
+		t.Error("choosing dark did not apply the dark variant")
+	}
+}
+
+// textOf returns the text of every label, entry and button under o.
+func textOf(o fyne.CanvasObject) string {
+	var b strings.Builder
+	var walk func(fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch v := o.(type) {
+		case *widget.Label:
+			b.WriteString(v.Text + "\n")
+		case *widget.Button:
+			b.WriteString(v.Text + "\n")
+		case *widget.Entry:
+			b.WriteString(v.Text + "\n")
+		case *fyne.Container:
+			for _, c := range v.Objects {
+				walk(c)
+			}
+		case fyne.Widget:
+			for _, c := range v.CreateRenderer().Objects() {
+				walk(c)
+			}
+		}
+	}
+	walk(o)
+	return b.String()
+}

@@ -1,0 +1,218 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/azs-courier/azs-courier/app"
+)
+
+// uiThread applies changes from goroutines on the UI thread with fyne.Do,
+// one at a time: Fyne's test driver runs fyne.Do on the calling goroutine,
+// so without the lock two workers could lay out text at once.
+type uiThread struct{ mu sync.Mutex }
+
+// Do runs f on the UI thread.
+func (th *uiThread) Do(f func()) {
+	th.mu.Lock()
+	defer th.mu.Unlock()
+	fyne.Do(f)
+}
+
+// taskPanel shows a long operation: a progress bar, the PowerShell-level
+// messages, a Cancel button, and the error when it fails (reason and fix,
+// details expandable). Handlers start work with run and never block.
+type taskPanel struct {
+	Bar     *widget.ProgressBar
+	Spin    *widget.ProgressBarInfinite
+	Message *widget.Label
+	Log     *widget.Label
+	Cancel  *widget.Button
+
+	ErrReason  *widget.Label
+	ErrFix     *widget.Label
+	ErrDetails *widget.Label
+	errBox     *fyne.Container
+	logBox     *widget.Accordion
+
+	box *fyne.Container
+
+	th      *uiThread
+	mu      sync.Mutex
+	cancel  context.CancelFunc
+	running bool
+	lines   []string
+}
+
+func newTaskPanel(th *uiThread) *taskPanel {
+	p := &taskPanel{
+		th:         th,
+		Bar:        widget.NewProgressBar(),
+		Spin:       widget.NewProgressBarInfinite(),
+		Message:    widget.NewLabel(""),
+		Log:        widget.NewLabel(""),
+		ErrReason:  widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		ErrFix:     widget.NewLabel(""),
+		ErrDetails: widget.NewLabel(""),
+	}
+	p.Message.Wrapping = fyne.TextWrapWord
+	p.Log.Wrapping = fyne.TextWrapWord
+	p.ErrReason.Wrapping = fyne.TextWrapWord
+	p.ErrFix.Wrapping = fyne.TextWrapWord
+	p.ErrDetails.Wrapping = fyne.TextWrapWord
+	p.ErrDetails.TextStyle = fyne.TextStyle{Monospace: true}
+	p.Cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), p.onCancel)
+	p.Spin.Stop()
+	p.errBox = container.NewVBox(
+		container.NewHBox(widget.NewIcon(theme.ErrorIcon()), p.ErrReason),
+		p.ErrFix,
+		widget.NewAccordion(widget.NewAccordionItem("Details", p.ErrDetails)),
+	)
+	p.logBox = widget.NewAccordion(widget.NewAccordionItem("Messages", p.Log))
+	p.box = container.NewVBox(p.Message, container.NewStack(p.Bar, p.Spin), container.NewHBox(p.Cancel), p.logBox, p.errBox)
+	p.reset()
+	return p
+}
+
+// Object returns the panel's widget tree.
+func (p *taskPanel) Object() fyne.CanvasObject { return p.box }
+
+func (p *taskPanel) reset() {
+	p.Bar.Hide()
+	p.Spin.Hide()
+	p.Cancel.Hide()
+	p.logBox.Hide()
+	p.errBox.Hide()
+	p.Message.SetText("")
+}
+
+// Running reports whether an operation is under way.
+func (p *taskPanel) Running() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.running
+}
+
+func (p *taskPanel) onCancel() {
+	p.mu.Lock()
+	c := p.cancel
+	p.mu.Unlock()
+	if c != nil {
+		c()
+		p.Message.SetText("Cancelling…")
+		p.Cancel.Disable()
+	}
+}
+
+// stop cancels a running operation (when its screen goes away).
+func (p *taskPanel) stop() { p.onCancel() }
+
+// run starts work in a goroutine with a context the Cancel button cancels.
+// Progress events and the end are applied on the UI thread with fyne.Do:
+// done gets the error (nil on success) after the panel shows it.
+func (p *taskPanel) run(parent context.Context, title string, cancellable bool, work func(ctx context.Context, progress func(app.Event)) error, done func(error)) {
+	p.mu.Lock()
+	if p.running {
+		p.mu.Unlock()
+		return
+	}
+	ctx, cancel := context.WithCancel(parent)
+	p.running, p.cancel, p.lines = true, cancel, nil
+	p.mu.Unlock()
+
+	p.reset()
+	p.Message.SetText(title + "…")
+	p.Bar.SetValue(0)
+	p.Spin.Show()
+	p.Spin.Start()
+	p.Log.SetText("")
+	if cancellable {
+		p.Cancel.Enable()
+		p.Cancel.Show()
+	}
+	progress := func(ev app.Event) {
+		p.th.Do(func() { p.apply(ev) })
+	}
+	go func() {
+		err := work(ctx, progress)
+		cancel()
+		p.th.Do(func() {
+			p.mu.Lock()
+			p.running, p.cancel = false, nil
+			p.mu.Unlock()
+			p.Spin.Stop()
+			p.Spin.Hide()
+			p.Cancel.Hide()
+			if err != nil {
+				p.Bar.Hide()
+				if errors.Is(err, context.Canceled) {
+					p.Message.SetText(title + ": cancelled")
+				} else {
+					p.Message.SetText(title + ": failed")
+					p.showError(err)
+				}
+			} else {
+				p.Message.SetText(title + ": done")
+				p.Bar.SetValue(1)
+			}
+			if done != nil {
+				done(err)
+			}
+		})
+	}()
+}
+
+// apply shows one progress event.
+func (p *taskPanel) apply(ev app.Event) {
+	if ev.Level == app.LevelVerbose {
+		return
+	}
+	msg := strings.TrimSpace(ev.Message)
+	if msg == "" {
+		return
+	}
+	if ev.Level == app.LevelWarning {
+		msg = "Warning: " + msg
+	}
+	p.Message.SetText(msg)
+	if ev.Fraction >= 0 && ev.Fraction <= 1 && ev.Level == app.LevelProgress {
+		p.Spin.Stop()
+		p.Spin.Hide()
+		p.Bar.Show()
+		p.Bar.SetValue(ev.Fraction)
+	}
+	p.lines = append(p.lines, msg)
+	if len(p.lines) > 200 {
+		p.lines = p.lines[len(p.lines)-200:]
+	}
+	p.Log.SetText(strings.Join(p.lines, "\n"))
+	p.logBox.Show()
+}
+
+// showError shows err's reason, fix and details.
+func (p *taskPanel) showError(err error) {
+	v := app.Explain(err)
+	p.ErrReason.SetText(v.Reason)
+	fix := v.Fix
+	if v.Integrity {
+		fix = "Integrity check failed. " + fix
+	}
+	p.ErrFix.SetText(fix)
+	p.ErrDetails.SetText(v.Details)
+	p.errBox.Show()
+}
+
+// ErrorText returns the error shown, reason and fix, or "".
+func (p *taskPanel) ErrorText() string {
+	if !p.errBox.Visible() {
+		return ""
+	}
+	return strings.TrimSpace(p.ErrReason.Text + "; " + p.ErrFix.Text)
+}
