@@ -414,3 +414,21 @@ func TestActivationKeyOfAnotherStamp(t *testing.T) {
 		t.Fatalf("ActivationKey with a key for another stamp: got %+v, %v; want MismatchError want %s got %s", key, err, cloud1, cloud4)
 	}
 }
+
+// TestFailedUpdateKeepsLock: when the PUT fails after the lock was removed,
+// the lock is put back, so a failed re-run never leaves the registration unprotected.
+func TestFailedUpdateKeepsLock(t *testing.T) {
+	sim := startSim(t, azuresim.Options{})
+	r := newRegistrar(t, sim)
+	ctx := context.Background()
+	if _, err := r.Register(ctx, token(t, "1node"), "", "azs-registration", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	sim.SetFaults(azuresim.Faults{CloudIDTaken: true})
+	if _, err := r.Register(ctx, token(t, "1node"), "", "azs-registration", "", ""); statusOf(err) != http.StatusConflict {
+		t.Fatalf("Register with a failing PUT: got %v, want 409", err)
+	}
+	if regs := sim.Registrations(); len(regs) != 1 || regs[0].LockLevel != "CanNotDelete" {
+		t.Errorf("after the failed update: got %+v, want the registration still locked", regs)
+	}
+}
