@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -14,8 +15,11 @@ import (
 // Recorder is a [Transport] that passes envelopes to Next and appends each
 // exchange, in plain text, to W in pypsrp's recording format (the --trace
 // file). It sits above any sealing, so it never sees the Authorization
-// header; strings listed in Redact (the password) are replaced by "***"
-// before anything is written, as a second guard.
+// header, and the client never puts the password in an envelope. As a
+// second guard, an envelope that holds a string listed in Redact (the
+// password), in its text or in a decoded PSRP payload, is not written:
+// a "# redacted" line takes its place. Replacing the string in place would
+// corrupt base64 payloads where a short password occurs by chance.
 type Recorder struct {
 	Next   Transport
 	W      io.Writer
@@ -47,10 +51,27 @@ func (r *Recorder) RoundTrip(ctx context.Context, envelope []byte) ([]byte, erro
 	return resp, err
 }
 
+// payloadText matches the content of the base64 payload elements.
+var payloadText = regexp.MustCompile(`(<(?:[A-Za-z0-9_]+:)?(?:creationXml|Arguments|Stream)\b[^>]*>)[^<]*(</)`)
+
+const redacted = "# redacted: this envelope held a secret"
+
 func (r *Recorder) redact(s string) string {
 	for _, secret := range r.Redact {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, "***")
+		if secret == "" {
+			continue
+		}
+		if strings.Contains(payloadText.ReplaceAllString(s, "$1$2"), secret) {
+			return redacted
+		}
+		if env, err := ParseEnvelope([]byte(s)); err == nil {
+			for _, st := range env.Streams {
+				if bytes.Contains(st.Data, []byte(secret)) {
+					return redacted
+				}
+			}
+		} else if strings.Contains(s, secret) {
+			return redacted // not an envelope: plain text check only
 		}
 	}
 	return s
