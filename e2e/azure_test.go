@@ -148,6 +148,7 @@ func TestAzureRoundTripDeviceCode(t *testing.T) {
 	var runs []result
 	for _, step := range [][]string{
 		{"register", "--token", tok, "--name", "hub-4"},
+		{"register", "--token", tok, "--name", "hub-4"}, // a re-run changes nothing
 		{"activation-key", "--name", "hub-4", "--out", key},
 		{"unregister", "--cloud-id", "b8a1abcd-1a69-46c7-8da4-f9fc3c6da5d7", "--yes"},
 	} {
@@ -161,6 +162,15 @@ func TestAzureRoundTripDeviceCode(t *testing.T) {
 	if _, err := os.Stat(key); err != nil {
 		t.Errorf("activation key not written: %v", err)
 	}
+	// A fault under device-code sign-in: the code is shown, then one error line.
+	sim.SetFaults(azuresim.Faults{ExpiredToken: true})
+	r := azRun(t, runOpts{}, dc, "registrations")
+	azWant(t, r, 1)
+	lines := strings.Split(strings.TrimSpace(r.Stderr), "\n")
+	if last := lines[len(lines)-1]; len(lines) != 2 || !strings.HasPrefix(last, "azs-courier: ") || !strings.Contains(last, "sign in again") {
+		t.Errorf("stderr: got %q, want the device-code prompt and one error line advising to sign in again", r.Stderr)
+	}
+	runs = append(runs, r)
 	azNoSecrets(t, sim, runs, configDir(t), filepath.Dir(key))
 }
 
