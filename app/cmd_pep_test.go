@@ -201,3 +201,28 @@ func TestPEPWorkflow(t *testing.T) {
 		t.Errorf("%d PEP sessions left open", n)
 	}
 }
+
+// TestPEPTraceShortPassword records a session whose password is short
+// enough to occur by chance in base64 payloads: the trace must still
+// decode, and must not hold the password as such.
+func TestPEPTraceShortPassword(t *testing.T) {
+	srv, err := pepsim.Start(pepsim.Options{Password: "pw", TokenDelay: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	dir := t.TempDir()
+	trace := filepath.Join(dir, "trace.yml")
+	env, _, _, errOut, _ := pepEnv(t, map[string]string{"AZS_PEP_PASSWORD": "pw"})
+	args := []string{"token", "--billing-model", "Development", "--out", filepath.Join(dir, "t.txt"), "--trace", trace, "--pep", srv.Addr(), "--user", srv.User()}
+	if code := run(t, env, args...); code != 0 {
+		t.Fatalf("token: exit %d: %s", code, errOut)
+	}
+	env, _, out, errOut, _ := pepEnv(t, nil)
+	if code := run(t, env, "trace", "show", trace, "--json"); code != 0 {
+		t.Fatalf("trace show: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out.String(), `"type":"PIPELINE_OUTPUT"`) {
+		t.Errorf("decoded trace has no output:\n%s", out)
+	}
+}
