@@ -311,6 +311,12 @@ func (pl *pipelineRun) run(ctx context.Context, rest []Fragment) (*Result, error
 var errStateRecord = errors.New("psrp: pipeline failed without an error record")
 
 func (pl *pipelineRun) handle(m Message, res *Result) error {
+	// Accept either GUID byte order (pypsrp's 2018 recordings wrote RFC
+	// order); a message for another pipeline is not ours.
+	if !m.PID.IsZero() && !SameID(m.PID, pl.id) {
+		pl.pool.log.Debug("psrp: message for another pipeline", "type", m.Type, "pid", m.PID)
+		return nil
+	}
 	emit := func(r Record) {
 		if pl.opts.OnRecord != nil {
 			pl.opts.OnRecord(r)
