@@ -87,6 +87,28 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
+	if r.TLS != nil && !isEncrypted(r.Header.Get("Content-Type")) {
+		// HTTPS: TLS protects the body, WinRM takes it unsealed.
+		s.mu.Lock()
+		s.stats.Messages++
+		s.mu.Unlock()
+		status, reply, err := s.handleWSMan(r.Context(), cs, body)
+		if errors.Is(err, errDrop) {
+			s.drop(w)
+			return
+		}
+		if err != nil {
+			return
+		}
+		s.mu.Lock()
+		s.stats.BytesOut += int64(len(reply))
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", soapContentType)
+		w.Header().Set("Content-Length", strconv.Itoa(len(reply)))
+		w.WriteHeader(status)
+		_, _ = w.Write(reply)
+		return
+	}
 	if !isEncrypted(r.Header.Get("Content-Type")) {
 		// AllowUnencrypted=false: a plain-text body is refused and the
 		// security context dropped.

@@ -17,6 +17,7 @@ package pepsim
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -46,6 +47,10 @@ const (
 type Options struct {
 	// Addr is the listen address; "" means "127.0.0.1:0".
 	Addr string
+	// TLS serves HTTPS (WinRM's 5986 listener) with a self-signed
+	// certificate; see [Server.CertPool]. Over TLS, NTLM authenticates and
+	// bodies may travel unsealed, as WinRM allows on HTTPS.
+	TLS bool
 	// User is the PEP account, DOMAIN\name; "" means DefaultUser.
 	User string
 	// Password is the account's password.
@@ -125,6 +130,7 @@ type Server struct {
 	listener net.Listener
 	http     *http.Server
 	url      string
+	certPEM  []byte
 	log      *slog.Logger
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -192,13 +198,25 @@ func Start(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pepsim: listen on %s: %w", opts.Addr, err)
 	}
+	scheme := "http"
+	var certPEM []byte
+	if opts.TLS {
+		cert, pemBytes, err := selfSigned(opts.Now())
+		if err != nil {
+			ln.Close()
+			return nil, err
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		scheme, certPEM = "https", pemBytes
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		opts:     opts,
 		domain:   domain,
 		user:     user,
 		listener: ln,
-		url:      "http://" + ln.Addr().String() + "/wsman",
+		url:      scheme + "://" + ln.Addr().String() + "/wsman",
+		certPEM:  certPEM,
 		log:      log,
 		ctx:      ctx,
 		cancel:   cancel,
@@ -217,7 +235,8 @@ func Start(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// URL returns the WS-Man endpoint, http://127.0.0.1:port/wsman.
+// URL returns the WS-Man endpoint, http://127.0.0.1:port/wsman (https
+// with Options.TLS).
 func (s *Server) URL() string { return s.url }
 
 // Addr returns the listen address, host:port, as the client's --pep flag
