@@ -142,6 +142,11 @@ func (c *Client) connect(ctx context.Context, hosts []string) error {
 			}
 		}
 	}
+	var pe *Error
+	if len(hosts) > 1 && errors.As(lastErr, &pe) {
+		// Name every address tried; the cause shown is the last one's.
+		return &Error{Op: pe.Op, Host: strings.Join(hosts, ", "), Err: fmt.Errorf("none answered; %s: %w", pe.Host, pe.Err), Advice: pe.Advice}
+	}
 	return lastErr
 }
 

@@ -102,6 +102,11 @@ func TestDialUnreachable(t *testing.T) {
 	if !errors.As(err, &pe) || !strings.Contains(pe.Advice, "5985") {
 		t.Errorf("got %v, want an unreachable-host error with advice", err)
 	}
+	dead2 := closedPort(t)
+	_, err = pep.Dial(context.Background(), pep.Options{Hosts: []string{dead, dead2}, User: `AZS\CloudAdmin`, Password: "x", RetryDelay: 0})
+	if err == nil || !strings.Contains(err.Error(), dead) || !strings.Contains(err.Error(), dead2) {
+		t.Errorf("two dead hosts: got %v, want both named", err)
+	}
 	if _, err := pep.Dial(context.Background(), pep.Options{Hosts: []string{dead}, User: "CloudAdmin"}); err == nil || !strings.Contains(err.Error(), `DOMAIN\name`) {
 		t.Errorf("user without domain: got %v", err)
 	}
