@@ -44,6 +44,7 @@ func zbarimg(t testing.TB, bin string, files ...string) []string {
 // version cap and checks that zbarimg reads every PNG as the frame in
 // frames.txt.
 func TestZbarimgReadsOurPNGs(t *testing.T) {
+	t.Parallel()
 	bin := tool(t, "zbarimg", "zbar-tools")
 	for _, path := range tokenFiles(t) {
 		a := readArtefact(t, path)
@@ -74,6 +75,7 @@ func TestZbarimgReadsOurPNGs(t *testing.T) {
 // TestQrencodeCodesDecode makes codes with qrencode from frames.txt and reads
 // them with our scanner.
 func TestQrencodeCodesDecode(t *testing.T) {
+	t.Parallel()
 	bin := tool(t, "qrencode", "qrencode")
 	for _, path := range tokenFiles(t) {
 		a := readArtefact(t, path)

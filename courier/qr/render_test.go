@@ -93,6 +93,7 @@ func TestSequence(t *testing.T) {
 }
 
 func TestSheet(t *testing.T) {
+	t.Parallel()
 	a := readArtefact(t, tokenFiles(t)[0]) // the 16-node key: 15 parts at v15, two pages
 	frames, err := Encode(a, 15)
 	if err != nil {
