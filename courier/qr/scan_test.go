@@ -345,3 +345,40 @@ func TestSplitFramesTyped(t *testing.T) {
 		}
 	}
 }
+
+// TestLargePhotoDownscaled puts one code at 24 px a module into a
+// 4500×4500 photo, which the scanner shrinks by a whole factor first.
+func TestLargePhotoDownscaled(t *testing.T) {
+	frames, err := EncodeText(KindText, strings.Repeat("large photo ", 12), 10)
+	if err != nil || len(frames) != 1 {
+		t.Fatalf("got %d frames, %v; want 1", len(frames), err)
+	}
+	sym, _ := NewSymbol(frames[0])
+	const side, k = 4500, 24
+	img := image.NewGray(image.Rect(0, 0, side, side))
+	for i := range img.Pix {
+		img.Pix[i] = 200
+	}
+	x0, y0 := 1300, 1700
+	for r, row := range sym.Bitmap() {
+		for c, dark := range row {
+			v := uint8(255)
+			if dark {
+				v = 20
+			}
+			for dy := range k {
+				line := img.Pix[(y0+r*k+dy)*img.Stride+x0+c*k:]
+				for dx := range k {
+					line[dx] = v
+				}
+			}
+		}
+	}
+	var s Scanner
+	if err := s.AddImage(context.Background(), "photo.jpg", encodeJPEG(t, noise(img, 8, 9), 80)); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := s.Assembler.Message(); err != nil || m.Text != strings.Repeat("large photo ", 12) {
+		t.Errorf("got %v, want the frame's text", err)
+	}
+}
