@@ -2,7 +2,11 @@ package pepsim
 
 import (
 	"bytes"
+	"context"
+	"crypto/rand"
 	"encoding/binary"
+	"log/slog"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -193,4 +197,62 @@ func TestChallengeLayout(t *testing.T) {
 	if !bytes.Contains(ch[off:off+n], []byte{7, 0, 8, 0}) {
 		t.Error("target info has no MsvAvTimestamp")
 	}
+}
+
+// fuzzServer is a Server that is not listening, for driving handleWSMan
+// directly.
+func fuzzServer() *Server {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Server{
+		opts: Options{User: DefaultUser, CloudID: DefaultCloudID, StampVersion: DefaultStampVersion, Nodes: 1,
+			RegionName: "local", DomainFQDN: "azs.local", Now: time.Now, Rand: rand.Reader},
+		domain: "AZS", user: "CloudAdmin", log: slog.New(slog.DiscardHandler),
+		ctx: ctx, cancel: cancel, shells: make(map[string]*shell), url: "http://127.0.0.1:5985/wsman",
+	}
+}
+
+// FuzzHandleWSMan feeds whole requests to the WS-Man and PSRP server logic,
+// seeded with every recorded request (for the PEP's ResourceURI): a
+// recorded Create followed by the fuzzed message. It must never panic, and
+// every reply must be a SOAP envelope.
+func FuzzHandleWSMan(f *testing.F) {
+	var create string
+	for _, name := range []string{"test_psrp_with_jea_configuration.yml", "test_psrp_open_runspace.yml",
+		"test_psrp_multiple_invocations.yml", "test_psrp_with_input.yml"} {
+		var rec struct {
+			Messages []struct {
+				Request string `yaml:"request"`
+			} `yaml:"messages"`
+		}
+		if err := yaml.Unmarshal(testutil.ReadShared(f, "psrp", name), &rec); err != nil {
+			f.Fatal(err)
+		}
+		for _, m := range rec.Messages {
+			req := strings.NewReplacer("http://schemas.microsoft.com/powershell/JEARole", ResourceURI,
+				"http://schemas.microsoft.com/powershell/Microsoft.PowerShell", ResourceURI).Replace(m.Request)
+			if create == "" && strings.Contains(req, "transfer/Create<") {
+				create = req
+			}
+			f.Add([]byte(req))
+		}
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		s := fuzzServer()
+		defer s.cancel()
+		c1, c2 := net.Pipe()
+		defer c1.Close()
+		defer c2.Close()
+		cs := &connState{conn: c1, identity: `AZS\CloudAdmin`}
+		for _, msg := range [][]byte{[]byte(create), body} {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+			status, reply, err := s.handleWSMan(ctx, cs, msg)
+			cancel()
+			if err != nil {
+				continue // a long poll ended by the deadline
+			}
+			if (status != 200 && status != 500) || !bytes.HasPrefix(reply, []byte("<s:Envelope")) {
+				t.Fatalf("status %d, reply %.80q", status, reply)
+			}
+		}
+	})
 }
