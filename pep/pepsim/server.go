@@ -122,6 +122,18 @@ type Stats struct {
 	AuthFailures int
 }
 
+// Session describes a runspace pool as the client opened it, for tests of
+// the client's settings.
+type Session struct {
+	ShellID          string
+	Owner            string // DOMAIN\user that authenticated
+	Locale           string // w:Locale xml:lang of the Create
+	DataLocale       string // p:DataLocale xml:lang of the Create
+	ProtocolVersion  string // the protocolversion option
+	OperationTimeout string // as sent, e.g. PT20S
+	MaxEnvelopeSize  string
+}
+
 // Server is a running simulated PEP. Its methods are safe for concurrent use.
 type Server struct {
 	opts     Options
@@ -141,6 +153,7 @@ type Server struct {
 	shells    map[string]*shell
 	activated bool
 	key       string // activation key in force
+	sessions  []Session
 	closed    bool
 }
 
@@ -295,6 +308,13 @@ func (s *Server) ActivationKey() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.key
+}
+
+// Sessions returns every runspace pool created so far, oldest first.
+func (s *Server) Sessions() []Session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Session(nil), s.sessions...)
 }
 
 // OpenShells returns the number of runspace pools not yet deleted.

@@ -162,6 +162,10 @@ func (s *Server) create(req *request, cs *connState) (string, *wsmanFault) {
 		return "", faultInvalid(fmt.Sprintf("A shell with ShellId %s already exists. ", sh.id))
 	}
 	s.shells[sh.id] = sh
+	proto, _ := req.option("protocolversion")
+	s.sessions = append(s.sessions, Session{ShellID: sh.id, Owner: sh.owner, Locale: req.Header.Locale.Lang,
+		DataLocale: req.Header.DataLocale.Lang, ProtocolVersion: proto,
+		OperationTimeout: req.Header.OperationTimeout, MaxEnvelopeSize: req.Header.MaxEnvelopeSize})
 	sh.queue(nil, psrp.DefaultSessionCapability)
 	sh.queue(nil, psrp.PSVersionTable(psVersionTable, psVersionOrder))
 	if s.faults.BrokenPool {

@@ -42,7 +42,13 @@ type request struct {
 		ResourceURI      string `xml:"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd ResourceURI"`
 		OperationTimeout string `xml:"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd OperationTimeout"`
 		MaxEnvelopeSize  string `xml:"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd MaxEnvelopeSize"`
-		Selectors        []struct {
+		Locale           struct {
+			Lang string `xml:"http://www.w3.org/XML/1998/namespace lang,attr"`
+		} `xml:"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd Locale"`
+		DataLocale struct {
+			Lang string `xml:"http://www.w3.org/XML/1998/namespace lang,attr"`
+		} `xml:"http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd DataLocale"`
+		Selectors []struct {
 			Name  string `xml:"Name,attr"`
 			Value string `xml:",chardata"`
 		} `xml:"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd SelectorSet>Selector"`
