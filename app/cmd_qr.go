@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -93,7 +94,7 @@ func runQREncode(ctx context.Context, opts *qrEncodeOptions) error {
 	}
 	out := env.IO.Out
 	f := res.Frames[0]
-	fmt.Fprintf(out, "%s %s: %d QR code(s), version ≤ %d, in %s\n", a.Kind.Title(), f.ID, len(res.Frames), opts.maxVersion, opts.out)
+	fmt.Fprintf(out, "%s %s: %d QR code(s), version ≤ %d, in %s\n", capitalise(a.Kind.Title()), f.ID, len(res.Frames), opts.maxVersion, opts.out)
 	fmt.Fprintf(out, "  %s\n", filepath.Base(res.Text))
 	for _, p := range res.PNGs {
 		fmt.Fprintf(out, "  %s\n", filepath.Base(p))
@@ -189,7 +190,7 @@ func runQRDecode(ctx context.Context, opts *qrDecodeOptions) error {
 	if opts.json {
 		return printJSON(env.IO.Out, res)
 	}
-	fmt.Fprintf(env.IO.Out, "%s from %d QR part(s), message %s\n  SHA-256   %s\n  Cloud ID  %s\n", a.Kind.Title(), res.Parts, res.ID, GroupHash(a.SHA256), a.CloudID())
+	fmt.Fprintf(env.IO.Out, "%s from %d QR part(s), message %s\n  SHA-256   %s\n  Cloud ID  %s\n", capitalise(a.Kind.Title()), res.Parts, res.ID, GroupHash(a.SHA256), a.CloudID())
 	if res.Ignored > 0 {
 		fmt.Fprintf(env.IO.Out, "  ignored %d QR code(s) that were not AGX1 frames\n", res.Ignored)
 	}
@@ -265,4 +266,12 @@ func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// capitalise upper-cases the first letter of an ASCII phrase.
+func capitalise(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
