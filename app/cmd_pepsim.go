@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,6 +27,7 @@ type pepSimOptions struct {
 	tokenDelay      time.Duration
 	activationDelay time.Duration
 	latency         time.Duration
+	faults          []string
 }
 
 func newPEPSimCmd(env *Env) *cobra.Command {
@@ -57,6 +59,7 @@ one up and prints it. It is the simulator's own and works nowhere else.`,
 	f.DurationVar(&opts.tokenDelay, "token-delay", 3*time.Second, "how long New-RegistrationToken works")
 	f.DurationVar(&opts.activationDelay, "activation-delay", 5*time.Second, "how long activation and deactivation work")
 	f.DurationVar(&opts.latency, "latency", 0, "delay every answer by `DURATION`")
+	f.StringArrayVar(&opts.faults, "fault", nil, "inject `FAULT[=N]` (repeatable): busy, drop-receive, http-500, timed-out, broken-pool; N times (default 1) or N=always")
 	return cmd
 }
 
@@ -71,6 +74,11 @@ func runPEPSim(ctx context.Context, opts *pepSimOptions) error {
 	if d, u, ok := strings.Cut(opts.user, `\`); !ok || d == "" || u == "" {
 		return fmt.Errorf(`--user %q is not DOMAIN\name; give it as AZS\CloudAdmin`, opts.user)
 	}
+	faults, err := parseSimFaults(opts.faults)
+	if err != nil {
+		return err
+	}
+	faults.Latency = opts.latency
 	password := env.Getenv(pepPasswordEnv)
 	generated := password == ""
 	if generated {
@@ -80,7 +88,7 @@ func runPEPSim(ctx context.Context, opts *pepSimOptions) error {
 		Addr: opts.listen, User: opts.user, Password: password,
 		CloudID: strings.ToLower(opts.cloudID), Nodes: opts.nodes, StampVersion: opts.stampVersion,
 		TokenDelay: opts.tokenDelay, ActivationDelay: opts.activationDelay,
-		Faults: pepsim.Faults{Latency: opts.latency},
+		Faults: faults,
 	})
 	if err != nil {
 		return fmt.Errorf("%w; check --stamp-version or choose another --listen address", err)
@@ -89,7 +97,11 @@ func runPEPSim(ctx context.Context, opts *pepSimOptions) error {
 
 	out := env.IO.Out
 	fmt.Fprintf(out, "pepsim listening on %s (WS-Man at %s)\n", sim.Addr(), sim.URL())
-	fmt.Fprintf(out, "stamp: cloud ID %s, version %s, %d nodes; account %s\n\n", sim.CloudID(), sim.StampVersion(), sim.Nodes(), sim.User())
+	fmt.Fprintf(out, "stamp: cloud ID %s, version %s, %d nodes; account %s\n", sim.CloudID(), sim.StampVersion(), sim.Nodes(), sim.User())
+	if len(opts.faults) > 0 {
+		fmt.Fprintf(out, "faults: %s\n", strings.Join(opts.faults, ", "))
+	}
+	fmt.Fprintln(out)
 	if generated {
 		fmt.Fprintf(out, "%s is not set, so the simulator made up a password. In the shell that runs the CLI:\n", pepPasswordEnv)
 		fmt.Fprintf(out, "export %s='%s'\n\n", pepPasswordEnv, password)
@@ -104,6 +116,40 @@ func runPEPSim(ctx context.Context, opts *pepSimOptions) error {
 	fmt.Fprintf(out, "\nPress Ctrl-C to stop.\n")
 	<-ctx.Done()
 	return nil
+}
+
+// parseSimFaults turns --fault values into the simulator's faults.
+func parseSimFaults(specs []string) (pepsim.Faults, error) {
+	var f pepsim.Faults
+	for _, spec := range specs {
+		name, count, _ := strings.Cut(spec, "=")
+		n := 1
+		switch {
+		case count == "always":
+			n = -1
+		case count != "":
+			v, err := strconv.Atoi(count)
+			if err != nil || v < 1 {
+				return f, fmt.Errorf("--fault %q: the count must be a positive number or \"always\"", spec)
+			}
+			n = v
+		}
+		switch name {
+		case "busy":
+			f.Busy = n
+		case "drop-receive":
+			f.DropReceives = n
+		case "http-500":
+			f.InternalErrors = n
+		case "timed-out":
+			f.TimedOut = n
+		case "broken-pool":
+			f.BrokenPool = true
+		default:
+			return f, fmt.Errorf("--fault %q is unknown; use busy, drop-receive, http-500, timed-out or broken-pool", spec)
+		}
+	}
+	return f, nil
 }
 
 // isGUID reports whether s has the textual form of a GUID.

@@ -61,6 +61,8 @@ func TestPEPSimulatorBadFlags(t *testing.T) {
 		{[]string{"--nodes", "17"}, "--nodes"},
 		{[]string{"--user", "CloudAdmin"}, "--user"},
 		{[]string{"--stamp-version", "v1"}, "--stamp-version"},
+		{[]string{"--fault", "meteor"}, "--fault"},
+		{[]string{"--fault", "busy=0"}, "--fault"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
@@ -71,5 +73,15 @@ func TestPEPSimulatorBadFlags(t *testing.T) {
 			}
 			assertOneLineError(t, errOut.String(), c.want)
 		})
+	}
+}
+
+func TestParseSimFaults(t *testing.T) {
+	f, err := parseSimFaults([]string{"busy=always", "drop-receive", "http-500=3", "broken-pool"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Busy != -1 || f.DropReceives != 1 || f.InternalErrors != 3 || !f.BrokenPool || f.TimedOut != 0 {
+		t.Errorf("got %+v, want busy always, one drop, three 500s, broken pool", f)
 	}
 }
