@@ -4,12 +4,24 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"fmt"
+	"image"
+	"image/png"
+	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/driver/software"
 
 	"github.com/azs-courier/azs-courier/app"
 	"github.com/azs-courier/azs-courier/assets"
@@ -26,32 +38,116 @@ var (
 const appID = "io.github.azscourier"
 
 func main() {
+	started := time.Now()
 	env := app.SystemEnv(app.BuildInfo{Version: version, Commit: commit})
 	env.RunGUI = func(ctx context.Context, opts app.GUIOptions) error {
-		return runGUI(ctx, env, opts)
-	}
-	args := os.Args[1:]
-	if len(args) == 0 {
-		detachConsole()
+		return runGUI(ctx, env, opts, started)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := app.Main(ctx, args, env)
+	code := app.Main(ctx, os.Args[1:], env)
 	stop()
 	os.Exit(code)
 }
 
-func runGUI(ctx context.Context, env *app.Env, opts app.GUIOptions) error {
+func runGUI(ctx context.Context, env *app.Env, opts app.GUIOptions, started time.Time) error {
 	a := fyneapp.NewWithID(appID)
 	a.SetIcon(assets.Icon)
 	w := a.NewWindow("AzS Courier")
 	u := ui.New(a, w, app.NewService(env), opts)
 	w.SetContent(u.Content())
-	w.Resize(fyne.NewSize(900, 640))
+	w.Resize(u.WindowSize())
 	w.SetMaster()
 	go func() {
 		<-ctx.Done()
 		fyne.Do(a.Quit)
 	}()
+	// AZS_COURIER_SCREENSHOT=DIR is the screenshot smoke test and GUI
+	// benchmark: tour the training round trip, save PNGs of the window in
+	// DIR, print the figures on stderr and quit. AZS_COURIER_SCREENSHOT=-
+	// tours without saving pictures (the benchmark's memory figure).
+	var tourErr error
+	if dir := env.Getenv("AZS_COURIER_SCREENSHOT"); dir != "" {
+		a.Lifecycle().SetOnStarted(func() {
+			go func() {
+				tourErr = screenshotTour(ctx, w, u, dir, started, env.IO.ErrOut)
+				fyne.Do(a.Quit)
+			}()
+		})
+	}
 	w.ShowAndRun()
+	return tourErr
+}
+
+// screenshotTour runs ui.Tour, saving a PNG of the window at each of its
+// stops. Fyne's GL capture reads the front buffer, which Mesa's software
+// renderer under Xvfb leaves black, so the window's own widget tree is
+// drawn at the window's size by Fyne's software painter instead.
+func screenshotTour(ctx context.Context, w fyne.Window, u *ui.UI, dir string, started time.Time, log io.Writer) error {
+	fmt.Fprintf(log, "bench: run-loop-started-ms=%d rss-mb=%.1f\n", time.Since(started).Milliseconds(), residentMB())
+	if dir != "-" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("screenshot folder: %w", err)
+		}
+	}
+	capture := func() image.Image {
+		var img image.Image
+		fyne.DoAndWait(func() {
+			content, size := w.Content(), w.Canvas().Size()
+			c := software.NewCanvas()
+			c.SetContent(content)
+			c.Resize(size)
+			img = c.Capture()
+			w.SetContent(content)
+		})
+		return img
+	}
+	shot := func(name string) error {
+		if dir == "-" {
+			return nil
+		}
+		var b bytes.Buffer
+		if err := png.Encode(&b, capture()); err != nil {
+			return err
+		}
+		path := filepath.Join(dir, name+".png")
+		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(log, "screenshot: %s\n", path)
+		return nil
+	}
+	var rss float64
+	var ms runtime.MemStats
+	st, err := u.Tour(ctx, shot, func() { rss = residentMB(); runtime.ReadMemStats(&ms) })
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(log, "bench: round-trip-s=%.1f\n", st.RoundTrip.Seconds())
+	fmt.Fprintf(log, "bench: qr-frame-update-ms avg=%.2f max=%.2f frames=%d\n",
+		float64(st.QRFrameAvg.Microseconds())/1000, float64(st.QRFrameMax.Microseconds())/1000, st.QRFrames)
+	if rss > 0 {
+		fmt.Fprintf(log, "bench: rss-mb-after-round-trip=%.1f go-heap-inuse-mb=%.1f go-sys-mb=%.1f\n",
+			rss, float64(ms.HeapInuse)/(1<<20), float64(ms.Sys)/(1<<20))
+	}
 	return nil
+}
+
+// residentMB returns the process's resident memory in MiB (Linux), or 0.
+func residentMB() float64 {
+	if runtime.GOOS != "linux" {
+		return 0
+	}
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return 0
 }

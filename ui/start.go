@@ -46,7 +46,7 @@ func (u *UI) showStart() {
 		widget.NewLabel("Keys: Tab moves, Space/Enter press, Alt+1/2/3 sides, Ctrl+H history"))
 	u.setScreen(container.NewBorder(container.NewVBox(title, intro), container.NewCenter(footer), nil, nil,
 		container.NewCenter(container.NewGridWrap(fyne.NewSize(560, 330), choices))))
-	if focus != nil {
+	if focus != nil && u.win.Canvas().Content() != nil {
 		u.win.Canvas().Focus(focus)
 	}
 }

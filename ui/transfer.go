@@ -86,12 +86,13 @@ func newExportPanel(u *UI, svc *app.Service) *exportPanel {
 	e.Save.Importance = widget.HighImportance
 	e.ShowQR = widget.NewButtonWithIcon("Show QR codes", theme.VisibilityIcon(), e.onShowQR)
 	e.playerBox = container.NewVBox()
-	e.box = container.NewVBox(
+	// The codes show beside the save options, so that both fit the window.
+	e.box = container.NewBorder(nil, nil, nil, e.playerBox, container.NewVBox(
 		widget.NewLabelWithStyle("Save to", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		e.Places, e.Choose, e.QRFiles, e.Sheet,
 		container.NewHBox(e.Save, e.ShowQR),
-		e.task.Object(), e.Result, e.playerBox,
-	)
+		e.task.Object(), e.Result,
+	))
 	return e
 }
 
@@ -252,6 +253,9 @@ type qrPlayer struct {
 	Next    *widget.Button
 	box     *fyne.Container
 
+	images   map[int]image.Image // codes drawn so far, by index in the loop
+	captions map[int]string
+
 	mu      sync.Mutex
 	tick    int
 	playing bool
@@ -260,13 +264,14 @@ type qrPlayer struct {
 	done    bool
 }
 
-const qrSize = 360
+const qrSize = 300
 
 func newQRPlayer(th *uiThread, codes *app.QRCodes, speed float64, saveSpeed func(float64)) *qrPlayer {
 	if speed < 0.5 || speed > 10 {
 		speed = 2
 	}
-	p := &qrPlayer{th: th, codes: codes, speed: speed, Caption: widget.NewLabel("")}
+	p := &qrPlayer{th: th, codes: codes, speed: speed, Caption: widget.NewLabel(""),
+		images: map[int]image.Image{}, captions: map[int]string{}}
 	p.Image = canvas.NewImageFromImage(image.NewGray(image.Rect(0, 0, 1, 1)))
 	p.Image.FillMode = canvas.ImageFillContain
 	p.Image.ScaleMode = canvas.ImageScalePixels
@@ -302,10 +307,16 @@ func (p *qrPlayer) Object() fyne.CanvasObject { return p.box }
 
 // show puts the code of tick n on screen (UI thread).
 func (p *qrPlayer) show(n int) {
-	img, caption, err := p.codes.Image(n, qrSize)
-	if err != nil {
-		p.Caption.SetText(err.Error())
-		return
+	i := ((n % p.codes.Len()) + p.codes.Len()) % p.codes.Len()
+	img, caption := p.images[i], p.captions[i]
+	if img == nil {
+		var err error
+		img, caption, err = p.codes.Image(i, qrSize)
+		if err != nil {
+			p.Caption.SetText(err.Error())
+			return
+		}
+		p.images[i], p.captions[i] = img, caption
 	}
 	p.Image.Image = img
 	p.Image.Refresh()

@@ -143,7 +143,11 @@ func (u *UI) refreshStatus() {
 		svc, prefix = u.trainingSvc, "training "
 	}
 	ls := svc.LedgerStatus()
-	ledger := fmt.Sprintf("%scustody ledger: %d entries, intact", prefix, ls.Entries)
+	entries := "entries"
+	if ls.Entries == 1 {
+		entries = "entry"
+	}
+	ledger := fmt.Sprintf("%scustody ledger: %d %s, intact", prefix, ls.Entries, entries)
 	if !ls.Intact {
 		ledger = prefix + "custody ledger BROKEN: " + ls.Problem
 	}
