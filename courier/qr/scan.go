@@ -17,14 +17,13 @@ import (
 // Decode returns the text of every QR code found in g, each once. It tries,
 // in order (reference qr-airgap.md §4.4, §4.7):
 //
-//  1. the plain reader; a frame that fills over half of the image
-//     ends the search;
+//  1. the plain reader, and if it finds nothing PURE_BARCODE, rescaling
+//     ×0.5…×1.5 and rotation by 90°, 180° and 270°; a frame that fills over
+//     half of the image ends the search there;
 //  2. the multi reader with TRY_HARDER, for pages and for images that hold
 //     unrelated codes too;
-//  3. when no frame was found: PURE_BARCODE, rescaling ×0.5…×1.5, rotation
-//     by 90°, 180° and 270°;
-//  4. when the codes found cover under half the image: tiles of 1×2, 2×2, 2×4
-//     and 3×3 grids, each through the plain reader and rescaling.
+//  3. when the codes found cover under half the image: tiles of 1×2, 2×2,
+//     2×4 and 3×3 grids, each through the plain reader and rescaling.
 //
 // Images above 4000 pixels a side are first shrunk by a whole factor. If
 // enough is not nil, Decode calls it with each new text and stops as soon as
@@ -45,7 +44,11 @@ func Decode(ctx context.Context, g *image.Gray, enough func(text string) bool) (
 		}
 	}
 
-	if r, ok := plain(g, nil); ok {
+	r, ok := plain(g, nil)
+	if !ok {
+		r, ok = chain(ctx, g)
+	}
+	if ok {
 		add(r)
 		if done || (r.cover > 0.5 && isFrameText(r.text)) {
 			return found, nil
@@ -56,11 +59,6 @@ func Decode(ctx context.Context, g *image.Gray, enough func(text string) bool) (
 	}
 	for _, r := range multiple(g) {
 		add(r)
-	}
-	if !done && !anyFrame(found) {
-		if r, ok := chain(ctx, g); ok {
-			add(r)
-		}
 	}
 	if err := ctx.Err(); err != nil {
 		return found, err
@@ -115,15 +113,6 @@ type hit struct {
 }
 
 func isFrameText(s string) bool { return strings.HasPrefix(s, Magic+":") }
-
-func anyFrame(texts []string) bool {
-	for _, s := range texts {
-		if isFrameText(s) {
-			return true
-		}
-	}
-	return false
-}
 
 var (
 	hintsPure      = map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_PURE_BARCODE: true}
