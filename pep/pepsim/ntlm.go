@@ -76,7 +76,7 @@ type ntlmAcceptor struct {
 	flags           uint32
 }
 
-// negotiateFlags reads the flags of a NEGOTIATE message.
+// parseNegotiate reads the flags of a NEGOTIATE message.
 func parseNegotiate(b []byte) (uint32, error) {
 	if err := checkHeader(b, ntlmNegotiateType, 16); err != nil {
 		return 0, err
