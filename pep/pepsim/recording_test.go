@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/xml"
 	"io"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -129,9 +130,23 @@ func forPEP(req string) string {
 // simulator's replies have the recorded layout and its pool messages the
 // recorded bytes after the 40-byte header.
 func TestReplayOpen(t *testing.T) {
-	for _, name := range []string{"test_psrp_open_runspace.yml", "test_psrp_with_jea_configuration.yml", "test_psrp_multiple_invocations.yml"} {
+	names, err := filepath.Glob(filepath.Join(testutil.Shared(t, "psrp"), "*.yml"))
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no recordings: %v", err)
+	}
+	for _, path := range names {
+		name := filepath.Base(path)
 		t.Run(name, func(t *testing.T) {
 			rec := recording(t, name)
+			// Start at the first Create; test_psrp_small_msg_size.yml
+			// first reads the WinRM configuration, which the PEP's JEA
+			// endpoint does not serve.
+			for len(rec) > 0 && !strings.Contains(rec[0].Request, "transfer/Create<") {
+				rec = rec[1:]
+			}
+			if len(rec) == 0 {
+				t.Fatal("no Create in the recording")
+			}
 			srv := start(t, pepsim.Options{})
 			c, _ := dial(t, srv, `AZS\CloudAdmin`, testPassword)
 
@@ -179,8 +194,11 @@ func TestReplayOpen(t *testing.T) {
 				}
 			}
 			last := rec[len(rec)-1]
+			for i := len(rec) - 1; i >= 0 && !strings.Contains(last.Request, "transfer/Delete<"); i-- {
+				last = rec[i]
+			}
 			if !strings.Contains(last.Request, "transfer/Delete<") {
-				t.Fatalf("last recorded request is not a Delete")
+				t.Fatalf("no recorded Delete")
 			}
 			del := strings.ReplaceAll(forPEP(last.Request), rec0ShellID(t, rec[0].Request), shellID)
 			status, body = c.mustPost(del)
