@@ -177,6 +177,8 @@ var benchDegradations = []struct {
 	{"blur-1px", func(g *image.Gray) *image.Gray { return blur(g, 1) }, false},
 	{"rotated-90", func(g *image.Gray) *image.Gray { return rotate(g, 1) }, false},
 	{"jpeg-q60", func(g *image.Gray) *image.Gray { return g }, true},
+	{"blur-3px", func(g *image.Gray) *image.Gray { return blur(g, 3) }, false},
+	{"50pct+blur-1px+noise-25", func(g *image.Gray) *image.Gray { return noise(blur(shrink(g, 2), 1), 25, 3) }, false},
 	{"2.5px+blur+noise+jpeg", func(g *image.Gray) *image.Gray {
 		return noise(blur(rescale(g, 2.5/FilePixelsPerModule), 0.6), 12, 5)
 	}, true},

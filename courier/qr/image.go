@@ -168,3 +168,25 @@ func crop(g *image.Gray, r image.Rectangle) *image.Gray {
 	}
 	return out
 }
+
+// smooth returns g under a 3×3 mean filter, which averages out sensor and
+// JPEG noise.
+func smooth(g *image.Gray) *image.Gray {
+	w, h := g.Rect.Dx(), g.Rect.Dy()
+	out := image.NewGray(image.Rect(0, 0, w, h))
+	for y := range h {
+		y0, y1 := max(0, y-1), min(h-1, y+1)
+		for x := range w {
+			x0, x1 := max(0, x-1), min(w-1, x+1)
+			sum := 0
+			for yy := y0; yy <= y1; yy++ {
+				row := g.Pix[yy*g.Stride:]
+				for xx := x0; xx <= x1; xx++ {
+					sum += int(row[xx])
+				}
+			}
+			out.Pix[y*out.Stride+x] = uint8(sum / ((y1 - y0 + 1) * (x1 - x0 + 1)))
+		}
+	}
+	return out
+}

@@ -18,8 +18,9 @@ import (
 // in order (reference qr-airgap.md §4.4, §4.7):
 //
 //  1. the plain reader, and if it finds nothing PURE_BARCODE, rescaling
-//     ×0.5…×1.5 and rotation by 90°, 180° and 270°; a frame that fills over
-//     half of the image ends the search there;
+//     ×0.5…×1.5 and rotation by 90°, 180° and 270°, then all of these again
+//     on a smoothed copy for noisy captures; a frame that fills over half of
+//     the image ends the search there;
 //  2. the multi reader with TRY_HARDER, for pages and for images that hold
 //     unrelated codes too;
 //  3. when the codes found cover under half the image: tiles of 1×2, 2×2,
@@ -145,8 +146,24 @@ func plain(g *image.Gray, hints map[gozxing.DecodeHintType]any) (hit, bool) {
 	return hit{text: r.GetText(), cover: coverage(r, g)}, true
 }
 
-// chain runs PURE_BARCODE, the rescales and the rotations until one decodes.
+// chain runs PURE_BARCODE, the rescales and the rotations until one decodes;
+// then, for noisy captures, the same again on a smoothed copy (a 3×3 mean
+// recovers noisy, slightly blurred codes the other steps miss).
 func chain(ctx context.Context, g *image.Gray) (hit, bool) {
+	if r, ok := chainSteps(ctx, g); ok {
+		return r, true
+	}
+	if ctx.Err() != nil {
+		return hit{}, false
+	}
+	s := smooth(g)
+	if r, ok := plain(s, nil); ok {
+		return r, true
+	}
+	return chainSteps(ctx, s)
+}
+
+func chainSteps(ctx context.Context, g *image.Gray) (hit, bool) {
 	if r, ok := plain(g, hintsPure); ok {
 		return r, true
 	}
