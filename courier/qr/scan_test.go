@@ -382,3 +382,31 @@ func TestLargePhotoDownscaled(t *testing.T) {
 		t.Errorf("got %v, want the frame's text", err)
 	}
 }
+
+// TestNoisyBlurredCapture: at 3 px a module with a 1-px blur and heavy
+// noise the plain chain fails on most codes; the smoothing pass reads them.
+func TestNoisyBlurredCapture(t *testing.T) {
+	a := readArtefact(t, tokenFiles(t)[1]) // the 1-node key
+	frames, err := Encode(a, 15)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s Scanner
+	for _, f := range frames {
+		p, err := PNG(f, 6)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := ReadImage(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img := noise(blur(shrink(g, 2), 1), 25, uint64(f.Part))
+		if err := s.AddImage(context.Background(), fmt.Sprintf("part %d", f.Part), encodePNG(t, img)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Assembler.Message(); err != nil {
+		t.Errorf("got %v, want all %d parts read", err, len(frames))
+	}
+}
