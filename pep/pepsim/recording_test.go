@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"io"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -398,4 +399,102 @@ func TestReceiveShape(t *testing.T) {
 	}
 	slices.Sort(got)
 	diffShapes(t, "ReceiveResponse", got, xmlShape(t, rec[5].Response))
+}
+
+// TestReplayPipelinesRefused sends every recorded Command and Send of the
+// shared recordings unchanged but for the configuration and ShellId. None
+// of them runs a PEP command, so the JEA endpoint must refuse each pipeline
+// the JEA way (scripts: ScriptsNotAllowed; other commands:
+// CommandNotFoundException), whatever the GUID byte order, fragmenting or
+// pipeline input of the recording.
+func TestReplayPipelinesRefused(t *testing.T) {
+	names, err := filepath.Glob(filepath.Join(testutil.Shared(t, "psrp"), "*.yml"))
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no recordings: %v", err)
+	}
+	cmdID := regexp.MustCompile(`CommandId="([0-9A-Fa-f-]{36})"`)
+	for _, path := range names {
+		name := filepath.Base(path)
+		t.Run(name, func(t *testing.T) {
+			rec := recording(t, name)
+			for len(rec) > 0 && !strings.Contains(rec[0].Request, "transfer/Create<") {
+				rec = rec[1:]
+			}
+			srv := start(t, pepsim.Options{})
+			c, _ := dial(t, srv, `AZS\CloudAdmin`, testPassword)
+			status, body := c.mustPost(forPEP(rec[0].Request))
+			if status != 200 {
+				t.Fatalf("Create: HTTP %d", status)
+			}
+			recorded := rec0ShellID(t, rec[0].Request)
+			s := &session{t: t, c: c}
+			s.rpid, _ = psrp.ParseGUID(parseReply(t, body).Body.ShellID)
+			for {
+				ms, _, f := s.receive("")
+				if f != "" {
+					t.Fatalf("pool Receive: %s", f)
+				}
+				if len(ms) > 0 && ms[len(ms)-1].Type == psrp.RunspacePoolStateType {
+					break
+				}
+			}
+			started, finished := map[string]bool{}, map[string]bool{}
+			invocations, refused := 0, 0
+			for _, ex := range rec[1:] {
+				req := strings.ReplaceAll(forPEP(ex.Request), recorded, s.rpid.String())
+				isCommand := strings.Contains(req, "/shell/Command<")
+				isSend := strings.Contains(req, "/shell/Send<")
+				isReceive := strings.Contains(req, "/shell/Receive<")
+				isSignal := strings.Contains(req, "/shell/Signal<")
+				switch {
+				case isSignal:
+					if status, body := c.mustPost(req); status != 200 {
+						t.Fatalf("recorded Signal: HTTP %d\n%.3000s", status, body)
+					}
+				case isCommand || isSend:
+					status, body := c.mustPost(req)
+					if status != 200 {
+						t.Fatalf("recorded %s: HTTP %d\n%.3000s", map[bool]string{true: "Command", false: "Send"}[isCommand], status, body)
+					}
+					if isCommand {
+						id := strings.ToUpper(cmdID.FindStringSubmatch(req)[1])
+						started[id], finished[id] = true, false // pypsrp re-invokes with the same CommandId
+						invocations++
+					}
+				case isReceive:
+					m := cmdID.FindStringSubmatch(req)
+					if m == nil || finished[strings.ToUpper(m[1])] || !started[strings.ToUpper(m[1])] {
+						continue // pool Receives, done pipelines, receive_failure's unknown command
+					}
+					id := strings.ToUpper(m[1])
+					finished[id] = true
+					refused++
+					var msgs []psrp.Message
+					for range 20 {
+						ms, done, f := s.receive(id)
+						if f != "" && f != "w:TimedOut" {
+							t.Fatalf("Receive %s: %s", id, f)
+						}
+						msgs = append(msgs, ms...)
+						if done {
+							break
+						}
+					}
+					st := final(t, msgs)
+					if st.State != psrp.PipelineFailed || st.Error == nil ||
+						(st.Error.FullyQualifiedErrorID != "ScriptsNotAllowed" && st.Error.FullyQualifiedErrorID != "CommandNotFoundException") {
+						t.Errorf("pipeline %s: state %v, error %v; want Failed with ScriptsNotAllowed or CommandNotFoundException", id, st.State, st.Error)
+					}
+				}
+			}
+			hasCommand := slices.ContainsFunc(rec, func(ex exchange) bool { return strings.Contains(ex.Request, "/shell/Command<") })
+			if hasCommand && len(started) == 0 {
+				t.Error("the recording has Commands but none was replayed")
+			}
+			t.Logf("%d pipelines replayed and refused", refused)
+			if refused != invocations {
+				t.Errorf("pipelines: %d started, %d refused; want all", invocations, refused)
+			}
+		})
+	}
 }
