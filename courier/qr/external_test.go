@@ -79,7 +79,7 @@ func TestQrencodeCodesDecode(t *testing.T) {
 	bin := tool(t, "qrencode", "qrencode")
 	for _, path := range tokenFiles(t) {
 		a := readArtefact(t, path)
-		for _, cap := range []int{15, 25} {
+		for _, cap := range []int{10, 15, 25, 40} {
 			dir := t.TempDir()
 			res, err := WriteDir(context.Background(), dir, a, DirOptions{MaxVersion: cap})
 			if err != nil {
