@@ -29,18 +29,21 @@ const (
 
 // Transforms in bits 0–1 of the F field, and the DEFLATE flag in bit 2.
 const (
-	TransformText       = 0 // UTF-8 bytes of the text
-	TransformBase64     = 1 // standard base64 with canonical padding
-	TransformDotted     = 2 // dotted base64url segments (JWS compact form)
-	TransformBase64Raw  = 3 // standard base64 without padding
-	FlagDeflate         = 4 // raw DEFLATE applied after the transform
-	transformMask       = 3
-	maxParts            = 999
-	maxInflated         = courier.MaxSize // no artefact is larger
-	idLen, crcLen       = 8, 4
-	minVersion, maxQRV  = 1, 40
-	crockfordAlphabet   = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-	defaultScreenVerCap = 15
+	TransformText      = 0 // UTF-8 bytes of the text
+	TransformBase64    = 1 // standard base64 with canonical padding
+	TransformDotted    = 2 // dotted base64url segments (JWS compact form)
+	TransformBase64Raw = 3 // standard base64 without padding
+	FlagDeflate        = 4 // raw DEFLATE applied after the transform
+)
+
+const (
+	transformMask     = 3
+	maxParts          = 999
+	maxInflated       = courier.MaxSize // no artefact is larger
+	idLen, crcLen     = 8, 4
+	minVersion        = 1
+	maxQRV            = 40
+	crockfordAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 )
 
 // crockford is Crockford's base32 alphabet in RFC 4648 bit order, unpadded.
