@@ -155,6 +155,9 @@ func TestPEPRoundTrip(t *testing.T) {
 	if n := srv.OpenShells(); n != 0 {
 		t.Errorf("PEP sessions left open: %d", n)
 	}
+	if st := srv.Stats(); st.Plaintext != 0 || st.Handshakes != 4 {
+		t.Errorf("%d plain-text bodies, %d NTLM handshakes: want 0 and one per command (4)", st.Plaintext, st.Handshakes)
+	}
 }
 
 // TestPEPKeyOfAnotherStamp refuses a key whose cloud ID is not the stamp's,
@@ -245,8 +248,9 @@ func TestPEPConnectionErrors(t *testing.T) {
 		"token", "--billing-model", "Development", "--out", filepath.Join(dir, "t.txt"), "--pep", srv.Addr(), "--user", srv.User())
 	assertFailure(t, r, 1, "password")
 	noFiles(t, dir)
-	if st := srv.Stats(); st.AuthFailures != 1 {
-		t.Errorf("authentication attempts: got %d, want 1 (a wrong password is not retried)", st.AuthFailures)
+	if st := srv.Stats(); st.AuthFailures != 1 || st.Plaintext != 0 || st.Messages != 0 {
+		t.Errorf("after a wrong password: %d failed authentications, %d plain-text bodies, %d messages; want 1, 0, 0 (no retry, nothing sent in clear)",
+			st.AuthFailures, st.Plaintext, st.Messages)
 	}
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
