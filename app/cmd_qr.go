@@ -227,7 +227,8 @@ func decodeQRInputs(ctx context.Context, env *Env, sc *qr.Scanner, inputs []stri
 	}
 	if !sc.Assembler.Started() {
 		if len(sc.Ignored) > 0 {
-			return nil, fmt.Errorf("found %d QR code(s) but no AGX1 frame (the first reads %.24q); give the codes azs-courier made", len(sc.Ignored), sc.Ignored[0])
+			// Their content is not shown: a stray code may hold a password.
+			return nil, fmt.Errorf("found %d QR code(s) but no AGX1 frame among them; give the codes azs-courier made", len(sc.Ignored))
 		}
 		return nil, fmt.Errorf("no QR code found in %d input(s); give sharper images, a scan at 300 dpi, or the frames.txt file", len(inputs))
 	}
