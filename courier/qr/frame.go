@@ -134,7 +134,7 @@ func (e *IntegrityError) Is(target error) bool { return target == courier.ErrInt
 
 // notFrame returns an ErrNotFrame error naming the start of s.
 func notFrame(s, why string) error {
-	const show = 16
+	const show = 10
 	start := s
 	if len(start) > show {
 		start = start[:show] + "…"
