@@ -504,7 +504,9 @@ func (e *ErrorRecord) Error() string {
 	if msg == "" {
 		msg = e.CategoryMessage
 	}
-	if e.FullyQualifiedErrorID != "" {
+	// `throw "text"` makes the text its own FullyQualifiedErrorId; saying it
+	// twice would only confuse.
+	if e.FullyQualifiedErrorID != "" && e.FullyQualifiedErrorID != msg {
 		return msg + " (" + e.FullyQualifiedErrorID + ")"
 	}
 	return msg
