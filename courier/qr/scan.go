@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -19,12 +20,14 @@ import (
 //
 //  1. the plain reader, and if it finds nothing PURE_BARCODE, rescaling
 //     ×0.5…×1.5 and rotation by 90°, 180° and 270°, then all of these again
-//     on a smoothed copy for noisy captures; a frame that fills over half of
-//     the image ends the search there;
+//     on a smoothed copy for noisy captures (enlarging, rotating and
+//     smoothing only for images up to 2000 pixels a side); a frame that
+//     fills over half of the image ends the search there;
 //  2. the multi reader with TRY_HARDER, for pages and for images that hold
 //     unrelated codes too;
-//  3. when the codes found cover under half the image: tiles of 1×2, 2×2,
-//     2×4 and 3×3 grids, each through the plain reader and rescaling.
+//  3. when frames were found but cover under half the image (a page with
+//     more codes): tiles of 1×2, 2×2, 2×4 and 3×3 grids, each through the
+//     plain reader and rescaling.
 //
 // Images above 4000 pixels a side are first shrunk by a whole factor. If
 // enough is not nil, Decode calls it with each new text and stops as soon as
@@ -64,7 +67,9 @@ func Decode(ctx context.Context, g *image.Gray, enough func(text string) bool) (
 	if err := ctx.Err(); err != nil {
 		return found, err
 	}
-	if done || covered >= 0.5 {
+	if done || covered >= 0.5 || !slices.ContainsFunc(found, isFrameText) {
+		// Tiles look for the rest of a page; without one frame found, the
+		// image is no page of ours and tiles would only cost time.
 		return found, nil
 	}
 	w, h := g.Rect.Dx(), g.Rect.Dy()
@@ -100,6 +105,9 @@ func tileChain(g *image.Gray) (hit, bool) {
 		return r, true
 	}
 	for _, s := range []float64{0.5, 0.8, 1.5} {
+		if s > 1 && max(g.Rect.Dx(), g.Rect.Dy()) > smallImage {
+			continue
+		}
 		if r, ok := plain(rescale(g, s), nil); ok {
 			return r, true
 		}
@@ -146,6 +154,13 @@ func plain(g *image.Gray, hints map[gozxing.DecodeHintType]any) (hit, bool) {
 	return hit{text: r.GetText(), cover: coverage(r, g)}, true
 }
 
+// smallImage is the largest side for which the chain enlarges, rotates and
+// smooths an image: small modules, noise and the finder mix-ups rotation
+// cures are problems of small captures, and these steps cost most on large
+// ones (where the multi reader, which finds codes in any orientation, runs
+// next anyway).
+const smallImage = 2000
+
 // chain runs PURE_BARCODE, the rescales and the rotations until one decodes;
 // then, for noisy captures, the same again on a smoothed copy (a 3×3 mean
 // recovers noisy, slightly blurred codes the other steps miss).
@@ -153,7 +168,7 @@ func chain(ctx context.Context, g *image.Gray) (hit, bool) {
 	if r, ok := chainSteps(ctx, g); ok {
 		return r, true
 	}
-	if ctx.Err() != nil {
+	if ctx.Err() != nil || max(g.Rect.Dx(), g.Rect.Dy()) > smallImage {
 		return hit{}, false
 	}
 	s := smooth(g)
@@ -167,15 +182,19 @@ func chainSteps(ctx context.Context, g *image.Gray) (hit, bool) {
 	if r, ok := plain(g, hintsPure); ok {
 		return r, true
 	}
+	large := max(g.Rect.Dx(), g.Rect.Dy()) > smallImage
 	for _, s := range chainScales {
 		if ctx.Err() != nil {
 			return hit{}, false
+		}
+		if s > 1 && large {
+			continue
 		}
 		if r, ok := plain(rescale(g, s), nil); ok {
 			return r, true
 		}
 	}
-	for q := 1; q <= 3; q++ {
+	for q := 1; q <= 3 && !large; q++ {
 		if ctx.Err() != nil {
 			return hit{}, false
 		}
