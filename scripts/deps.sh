@@ -13,7 +13,7 @@ packages=(
   libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
   libxkbcommon-dev libwayland-dev
   xvfb xauth                          # GUI tests and screenshots without a display
-  zbar-tools qrencode                 # independent QR checks
+  zbar-tools qrencode poppler-utils   # independent QR checks, PDF sheet read-back
   ca-certificates git
 )
 if [[ "${1:-}" == package ]]; then
