@@ -155,7 +155,7 @@ func (c *ConnectedScreen) show(step string, objs ...fyne.CanvasObject) {
 	if step != StepExport {
 		c.Export.stopPlayer()
 	}
-	c.body.Objects = []fyne.CanvasObject{container.NewVScroll(container.NewPadded(container.NewVBox(objs...)))}
+	c.body.Objects = []fyne.CanvasObject{stepBody(objs)}
 	c.body.Refresh()
 	c.u.refreshStatus()
 }
@@ -254,7 +254,7 @@ func (c *ConnectedScreen) showReview() {
 	c.show(StepReview,
 		heading("Review the registration token"),
 		note("Compare the SHA-256 with the one the disconnected site reads to you."),
-		reviewCard(c.token), container.NewHBox(c.ToRegister))
+		reviewCard(c.token), footer{container.NewHBox(c.ToRegister)})
 }
 
 func (c *ConnectedScreen) showRegister() {

@@ -166,9 +166,30 @@ func (d *DisconnectedScreen) show(step string, objs ...fyne.CanvasObject) {
 	if step != StepExport {
 		d.Export.stopPlayer()
 	}
-	d.body.Objects = []fyne.CanvasObject{container.NewVScroll(container.NewPadded(container.NewVBox(objs...)))}
+	d.body.Objects = []fyne.CanvasObject{stepBody(objs)}
 	d.body.Refresh()
 	d.u.refreshStatus()
+}
+
+// footer marks what a step keeps below its scrolling part: the button that
+// moves on, and the progress of a long operation.
+type footer struct{ fyne.CanvasObject }
+
+// stepBody lays out a step: its objects scroll, its footers stay in view.
+func stepBody(objs []fyne.CanvasObject) fyne.CanvasObject {
+	var main, foot []fyne.CanvasObject
+	for _, o := range objs {
+		if f, ok := o.(footer); ok {
+			foot = append(foot, f.CanvasObject)
+			continue
+		}
+		main = append(main, o)
+	}
+	scroll := container.NewVScroll(container.NewPadded(container.NewVBox(main...)))
+	if len(foot) == 0 {
+		return scroll
+	}
+	return container.NewBorder(nil, container.NewPadded(container.NewVBox(append([]fyne.CanvasObject{widget.NewSeparator()}, foot...)...)), nil, nil, scroll)
 }
 
 func heading(s string) *widget.Label {
@@ -389,7 +410,7 @@ func (d *DisconnectedScreen) showReview() {
 	d.show(StepReview,
 		heading("Review the registration token"),
 		note("Check the fields. Read the SHA-256 to whoever receives the file: their copy must show the same."),
-		reviewCard(d.token), container.NewHBox(d.ToExport))
+		reviewCard(d.token), footer{container.NewHBox(d.ToExport)})
 }
 
 func (d *DisconnectedScreen) showExport() {
@@ -397,7 +418,7 @@ func (d *DisconnectedScreen) showExport() {
 	d.show(StepExport,
 		heading("Carry the token to the connected side"),
 		note("Save it to a removable drive or folder (with its manifest), show the QR codes for a phone or scanner, or print the A4 sheet."),
-		d.Export.Object(), widget.NewSeparator(), container.NewHBox(d.ToImport))
+		d.Export.Object(), footer{container.NewHBox(d.ToImport)})
 }
 
 func (d *DisconnectedScreen) showImport() {
@@ -428,8 +449,8 @@ func (d *DisconnectedScreen) onKeyImported(v *app.ArtefactView) {
 	d.show(StepActivate,
 		heading("Check and activate"),
 		reviewCard(v), d.KeyCheck,
-		note("Activation can take up to 30 minutes. You can cancel it."),
-		container.NewHBox(d.Activate), d.activateTask.Object())
+		footer{note("Activation can take up to 30 minutes. You can cancel it.")},
+		footer{container.NewHBox(d.Activate)}, footer{d.activateTask.Object()})
 }
 
 func orNone(s string) string {
