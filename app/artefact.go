@@ -51,12 +51,8 @@ func (e *Env) readArtefactManifest(ctx context.Context, path string, want courie
 	if a != nil {
 		entry.Kind, entry.SHA256, entry.CloudID = a.Kind, a.SHA256, a.CloudID()
 	}
-	if err != nil {
-		entry.Outcome = "failed: " + oneLine(err.Error())
-		if errors.Is(err, courier.ErrIntegrity) {
-			entry.Outcome = "integrity check failed: " + oneLine(err.Error())
-		}
-	} else if m != nil {
+	entry.Outcome = outcome(err)
+	if err == nil && m != nil {
 		entry.Detail = "manifest matches"
 	}
 	e.record(entry)
@@ -92,7 +88,7 @@ func (e *Env) writeArtefactWith(ctx context.Context, path string, a *courier.Art
 	entry := courier.Entry{Step: "write", Kind: a.Kind, SHA256: a.SHA256, CloudID: a.CloudID(),
 		File: absPath(path), Outcome: "ok", Detail: purpose}
 	if err != nil {
-		entry.Outcome = "failed: " + oneLine(err.Error())
+		entry.Outcome = outcome(err)
 	}
 	e.record(entry)
 	return err
@@ -107,6 +103,17 @@ func nextStep(k courier.Kind) string {
 		return "carry to the disconnected site and activate the stamp (azs-courier activate, or New-AzsActivationResource)"
 	}
 	return ""
+}
+
+// outcome is a ledger entry's outcome for the error a step ended with.
+func outcome(err error) string {
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.Is(err, courier.ErrIntegrity):
+		return "integrity check failed: " + oneLine(err.Error())
+	}
+	return "failed: " + oneLine(err.Error())
 }
 
 // record appends an entry to the custody ledger. A ledger that cannot be

@@ -237,7 +237,7 @@ func runRegister(ctx context.Context, cmd *cobra.Command, opts *registerOptions)
 	info, err := r.Register(ctx, a.Text, a.CloudID(), opts.name, opts.group, opts.location)
 	entry := courier.Entry{Step: "register", Kind: a.Kind, SHA256: a.SHA256, CloudID: a.CloudID(), Outcome: "ok"}
 	if err != nil {
-		entry.Outcome = "failed: " + oneLine(err.Error())
+		entry.Outcome = outcome(err)
 		env.record(entry)
 		return azureError(err)
 	}
@@ -443,7 +443,7 @@ func runUnregister(ctx context.Context, cmd *cobra.Command, opts *unregisterOpti
 	gone, err := r.Unregister(ctx, azure.UnregisterRequest{Name: found.Name, ResourceGroup: found.ResourceGroup, CloudID: found.CloudID})
 	entry := courier.Entry{Step: "unregister", CloudID: found.CloudID, Outcome: "ok", Detail: "registration " + found.ID}
 	if err != nil {
-		entry.Outcome = "failed: " + oneLine(err.Error())
+		entry.Outcome = outcome(err)
 		env.record(entry)
 		return azureError(err)
 	}

@@ -342,7 +342,7 @@ func (d *Disconnected) activateUnchecked(ctx context.Context, key *ArtefactView,
 	entry := courier.Entry{Step: "activate", Kind: key.a.Kind, SHA256: key.SHA256, CloudID: d.stamp.CloudID, Outcome: "ok",
 		Detail: "New-AzureStackActivation on " + d.stamp.Host + " with --force (key cloud ID " + key.CloudID + ")"}
 	if err != nil {
-		entry.Outcome = "failed: " + oneLine(err.Error())
+		entry.Outcome = outcome(err)
 	}
 	d.svc.env.record(entry)
 	return err

@@ -84,7 +84,7 @@ func runQREncode(ctx context.Context, opts *qrEncodeOptions) error {
 	res, err := qr.WriteDir(ctx, opts.out, a, qr.DirOptions{MaxVersion: opts.maxVersion, Sheet: opts.sheet, Force: opts.force})
 	entry := courier.Entry{Step: "qr encode", Kind: a.Kind, SHA256: a.SHA256, CloudID: a.CloudID(), File: absPath(opts.out), Outcome: "ok"}
 	if err != nil {
-		entry.Outcome = "failed: " + oneLine(err.Error())
+		entry.Outcome = outcome(err)
 	} else {
 		entry.Detail = fmt.Sprintf("%d QR part(s), version ≤ %d, sheet %t", len(res.Frames), opts.maxVersion, res.Sheet != "")
 	}
@@ -170,10 +170,7 @@ func runQRDecode(ctx context.Context, opts *qrDecodeOptions) error {
 		entry.Kind, entry.SHA256, entry.CloudID = a.Kind, a.SHA256, a.CloudID()
 	}
 	if err != nil {
-		entry.Outcome = "failed: " + oneLine(err.Error())
-		if errors.Is(err, courier.ErrIntegrity) {
-			entry.Outcome = "integrity check failed: " + oneLine(err.Error())
-		}
+		entry.Outcome = outcome(err)
 		env.record(entry)
 		var missing *qr.MissingError
 		if opts.json && errors.As(err, &missing) {
