@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/azs-courier/azs-courier/courier"
+	"github.com/azs-courier/azs-courier/courier/qr"
 )
 
 // readArtefact reads the artefact in the file at path, or standard input for
@@ -92,6 +93,22 @@ func (e *Env) writeArtefactWith(ctx context.Context, path string, a *courier.Art
 	}
 	e.record(entry)
 	return err
+}
+
+// writeQR saves a as AGX1 QR codes in dir (frames.txt and one PNG a part,
+// see qr.WriteDir), appends a ledger entry, and returns the number of parts.
+func (e *Env) writeQR(ctx context.Context, dir string, a *courier.Artefact, force bool) (int, error) {
+	res, err := qr.WriteDir(ctx, dir, a, qr.DirOptions{Force: force})
+	entry := courier.Entry{Step: "qr encode", Kind: a.Kind, SHA256: a.SHA256, CloudID: a.CloudID(),
+		File: absPath(dir), Outcome: outcome(err)}
+	if err == nil {
+		entry.Detail = fmt.Sprintf("%d part(s)", len(res.Frames))
+	}
+	e.record(entry)
+	if err != nil {
+		return 0, err
+	}
+	return len(res.Frames), nil
 }
 
 // nextStep says what the receiver of an artefact does with it.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/azs-courier/azs-courier/azure"
 	"github.com/azs-courier/azs-courier/courier"
-	"github.com/azs-courier/azs-courier/courier/qr"
 )
 
 // azureFlags are the flags every connected-side command takes.
@@ -323,41 +321,13 @@ func runActivationKey(ctx context.Context, cmd *cobra.Command, opts *activationK
 	fmt.Fprintf(env.IO.Out, "wrote the activation key of %s (cloud ID %s, SHA-256 %s) to %s\n",
 		key.Registration.Name, a.CloudID(), GroupHash(a.SHA256), opts.out)
 	if opts.qrDir != "" {
-		n, err := writeKeyQR(opts.qrDir, a)
+		n, err := env.writeQR(ctx, opts.qrDir, a, opts.force)
 		if err != nil {
 			return fmt.Errorf("the key file is written, but the QR frames are not: %w; run 'azs-courier qr encode %s --out DIR'", err, opts.out)
 		}
 		fmt.Fprintf(env.IO.Out, "saved %d QR frame(s) in %s\n", n, opts.qrDir)
 	}
 	return nil
-}
-
-// writeKeyQR saves a's AGX1 frames as PNG files in dir, each written to a
-// temporary file and renamed, and returns how many it wrote.
-func writeKeyQR(dir string, a *courier.Artefact) (int, error) {
-	frames, err := qr.Encode(a, 15)
-	if err != nil {
-		return 0, err
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return 0, err
-	}
-	for _, f := range frames {
-		png, err := qr.PNG(f, 8)
-		if err != nil {
-			return 0, err
-		}
-		name := filepath.Join(dir, fmt.Sprintf("%s-%03d-of-%03d.png", a.Kind, f.Part, f.Parts))
-		tmp := name + ".tmp"
-		if err := os.WriteFile(tmp, png, 0o644); err != nil {
-			return 0, err
-		}
-		if err := os.Rename(tmp, name); err != nil {
-			_ = os.Remove(tmp)
-			return 0, err
-		}
-	}
-	return len(frames), nil
 }
 
 // ---- unregister ----

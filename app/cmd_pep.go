@@ -231,7 +231,7 @@ Capacity needs --agreement-number and keeps usage reporting off; Custom needs
 			}
 			fmt.Fprintf(env.IO.Out, "wrote the registration token for cloud ID %s to %s (SHA-256 %s)\n", view.CloudID, o.out, GroupHash(view.SHA256))
 			if o.qrDir != "" {
-				n, err := writeKeyQR(o.qrDir, view.a)
+				n, err := env.writeQR(ctx, o.qrDir, view.a, o.force)
 				if err != nil {
 					return fmt.Errorf("the token file is written, but the QR frames are not: %w; run 'azs-courier qr encode %s --out DIR'", err, o.out)
 				}
