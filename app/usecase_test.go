@@ -1,0 +1,157 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/azs-courier/azs-courier/courier"
+	"github.com/azs-courier/azs-courier/internal/testutil"
+)
+
+func TestTokenRequestValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		req     TokenRequest
+		version string
+		wantErr string // "" means valid
+	}{
+		{"development", TokenRequest{BillingModel: "Development", UsageReportingEnabled: true}, "1.2311.2.23", ""},
+		{"capacity with agreement", TokenRequest{BillingModel: "Capacity", AgreementNumber: "EA-1"}, "1.2311.2.23", ""},
+		{"capacity without agreement", TokenRequest{BillingModel: "Capacity"}, "1.2311.2.23", "needs the agreement number"},
+		{"capacity blank agreement", TokenRequest{BillingModel: "Capacity", AgreementNumber: "  "}, "1.2311.2.23", "needs the agreement number"},
+		{"capacity with usage reporting", TokenRequest{BillingModel: "Capacity", AgreementNumber: "EA-1", UsageReportingEnabled: true}, "1.2311.2.23", "does not allow usage reporting"},
+		{"custom with tag", TokenRequest{BillingModel: "Custom", MsAssetTag: "TAG"}, "1.2311.2.23", ""},
+		{"custom without tag", TokenRequest{BillingModel: "Custom"}, "1.2311.2.23", "needs the MS asset tag"},
+		{"custom on an old stamp", TokenRequest{BillingModel: "Custom", MsAssetTag: "TAG"}, "1.1910.0.58", "needs stamp version 1.1912.0.19"},
+		{"pay as you use is connected only", TokenRequest{BillingModel: "PayAsYouUse"}, "1.2311.2.23", "not one of Capacity, Development or Custom"},
+		{"empty", TokenRequest{}, "1.2311.2.23", "not one of"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.req.Validate(tt.version)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("got %v, want valid", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("got %v, want an error containing %q", err, tt.wantErr)
+			case err != nil && !strings.Contains(err.Error(), "; "):
+				t.Errorf("error %q does not say what to do after '; '", err)
+			}
+		})
+	}
+}
+
+func TestBillingModelsFor(t *testing.T) {
+	for _, tt := range []struct {
+		version         string
+		customAvailable bool
+	}{{"1.2311.2.23", true}, {"1.1912.0.19", true}, {"1.1910.0.58", false}} {
+		var names []string
+		for _, m := range BillingModelsFor(tt.version) {
+			names = append(names, m.Name)
+			if m.Name == "Custom" && (m.Unavailable == "") != tt.customAvailable {
+				t.Errorf("stamp %s: Custom unavailable %q, want available %v", tt.version, m.Unavailable, tt.customAvailable)
+			}
+			if m.Name == "Capacity" && (!m.NeedsAgreement || !m.UsageReportingOff) {
+				t.Errorf("Capacity: got %+v, want agreement needed and usage reporting off", m)
+			}
+		}
+		if want := []string{"Capacity", "Development", "Custom"}; !slices.Equal(names, want) {
+			t.Errorf("stamp %s: got %v, want %v", tt.version, names, want)
+		}
+	}
+}
+
+func TestParseHostsAndRegistrationName(t *testing.T) {
+	if got, want := ParseHosts(" 10.0.0.1, 10.0.0.2;10.0.0.3\n10.0.0.4:5985 "), []string{"10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4:5985"}; !slices.Equal(got, want) {
+		t.Errorf("ParseHosts: got %v, want %v", got, want)
+	}
+	for in, want := range map[string]string{
+		"B8A1ABCD-1a69-46c7-8da4-f9fc3c6da5d7": "azurestack-b8a1abcd",
+		"":                                     "azurestack",
+	} {
+		if got := DefaultRegistrationName(in); got != want {
+			t.Errorf("DefaultRegistrationName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestExplain(t *testing.T) {
+	mismatch := &courier.MismatchError{What: "cloud ID", Want: "a", Got: "b", Fix: "use the other key"}
+	for _, tt := range []struct {
+		name           string
+		err            error
+		reason, fix    string
+		integrity      bool
+		detailsContain string
+	}{
+		{"problem and fix", errors.New("no folder chosen; choose a folder"), "no folder chosen", "choose a folder", false, "no folder chosen"},
+		{"no fix", errors.New("boom"), "boom", "", false, "boom"},
+		{"wrapped mismatch", fmt.Errorf("check the key: %w", mismatch), "", "", true, "cause 1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			v := Explain(tt.err)
+			if tt.reason != "" && v.Reason != tt.reason {
+				t.Errorf("reason %q, want %q", v.Reason, tt.reason)
+			}
+			if tt.fix != "" && v.Fix != tt.fix {
+				t.Errorf("fix %q, want %q", v.Fix, tt.fix)
+			}
+			if v.Integrity != tt.integrity {
+				t.Errorf("integrity %v, want %v", v.Integrity, tt.integrity)
+			}
+			if !strings.Contains(v.Details, tt.detailsContain) {
+				t.Errorf("details %q lack %q", v.Details, tt.detailsContain)
+			}
+		})
+	}
+}
+
+func TestExportAndImportQR(t *testing.T) {
+	env := &Env{IO: &IO{}, ConfigDir: t.TempDir(), Build: BuildInfo{Version: "test"}}
+	ios, _, _, _ := TestIO()
+	env.IO = ios
+	svc := NewService(env)
+	a, err := courier.Parse(testutil.ReadShared(t, "tokens", "registration-token-4node.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	res, err := svc.Export(context.Background(), ExportRequest{Artefact: newView(a, nil, "test"), Dir: dir, QR: true, Sheet: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.QRFiles) < 2 || res.Sheet == "" || res.Manifest == "" {
+		t.Fatalf("got %+v, want several QR files, a sheet and a manifest", res)
+	}
+	// Saving again does not replace the file silently.
+	if _, err := svc.Export(context.Background(), ExportRequest{Artefact: newView(a, nil, "test"), Dir: dir}, nil); err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Errorf("second export: got %v, want 'already exists'", err)
+	}
+	// One part short: the missing part is named.
+	_, st, err := svc.ImportQR(context.Background(), res.QRFiles[1:], KindToken, nil)
+	if err == nil || !slices.Equal(st.Missing, []int{1}) || !strings.Contains(err.Error(), "missing 1") {
+		t.Errorf("without part 1: got %v, missing %v; want an error naming part 1", err, st.Missing)
+	}
+	// In any order, all parts give the artefact back.
+	v, _, err := svc.ImportQR(context.Background(), reversed(res.QRFiles), KindToken, nil)
+	if err != nil || v.SHA256 != a.SHA256 {
+		t.Fatalf("all parts: got %v, %v; want SHA-256 %s", v, err, a.SHA256)
+	}
+	// The wrong kind is an integrity error.
+	if _, _, err := svc.ImportQR(context.Background(), res.QRFiles, KindKey, nil); !errors.Is(err, courier.ErrIntegrity) {
+		t.Errorf("token where a key is wanted: got %v, want an integrity error", err)
+	}
+	// The file reads back with its manifest.
+	f, err := svc.ImportFile(context.Background(), res.File, KindToken)
+	if err != nil || f.SHA256 != a.SHA256 || !strings.HasPrefix(f.Manifest, "matches") {
+		t.Errorf("import file: got %+v, %v; want the same hash and a matching manifest", f, err)
+	}
+	if n, err := env.Ledger().Verify(); err != nil || n < 5 {
+		t.Errorf("ledger: %d entries, %v; want every step recorded", n, err)
+	}
+}
