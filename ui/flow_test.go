@@ -120,6 +120,9 @@ func TestTrainingRoundTrip(t *testing.T) {
 			t.Errorf("export did not write %s: %v", f, err)
 		}
 	}
+	if !d.Export.OpenSheet.Visible() {
+		t.Error("no button to open the saved A4 sheet")
+	}
 	pngs, _ := filepath.Glob(filepath.Join(tr.Drive, "registration-token-qr", "*.png"))
 	if len(pngs) < 2 {
 		t.Fatalf("got %d token QR PNGs, want several", len(pngs))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -63,6 +64,8 @@ type exportPanel struct {
 	Save      *widget.Button
 	ShowQR    *widget.Button
 	Result    *widget.Label
+	OpenSheet *widget.Button // opens the saved A4 sheet in the system's viewer, to print it
+	sheet     string
 	task      *taskPanel
 	Player    *qrPlayer
 	playerBox *fyne.Container
@@ -85,13 +88,15 @@ func newExportPanel(u *UI, svc *app.Service) *exportPanel {
 	e.Save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), e.onSave)
 	e.Save.Importance = widget.HighImportance
 	e.ShowQR = widget.NewButtonWithIcon("Show QR codes", theme.VisibilityIcon(), e.onShowQR)
+	e.OpenSheet = widget.NewButtonWithIcon("Open the A4 sheet to print", theme.DocumentPrintIcon(), e.onOpenSheet)
+	e.OpenSheet.Hide()
 	e.playerBox = container.NewVBox()
 	// The codes show beside the save options, so that both fit the window.
 	e.box = container.NewBorder(nil, nil, nil, e.playerBox, container.NewVBox(
 		widget.NewLabelWithStyle("Save to", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		e.Places, e.Choose, e.QRFiles, e.Sheet,
 		container.NewHBox(e.Save, e.ShowQR),
-		e.task.Object(), e.Result,
+		e.task.Object(), e.Result, container.NewHBox(e.OpenSheet),
 	))
 	return e
 }
@@ -103,6 +108,8 @@ func (e *exportPanel) Object() fyne.CanvasObject { return e.box }
 func (e *exportPanel) SetArtefact(v *app.ArtefactView) {
 	e.artefact = v
 	e.Result.SetText("")
+	e.sheet = ""
+	e.OpenSheet.Hide()
 	e.stopPlayer()
 	e.refreshPlaces("")
 }
@@ -206,8 +213,28 @@ func (e *exportPanel) showResult(res app.ExportResult) {
 		lines = append(lines, "A4 sheet: "+res.Sheet+" (print it at 100 %)")
 	}
 	e.Result.SetText(strings.Join(lines, "\n"))
+	e.sheet = res.Sheet
+	if res.Sheet != "" {
+		e.OpenSheet.Show()
+	} else {
+		e.OpenSheet.Hide()
+	}
 	if e.Saved != nil {
 		e.Saved(res)
+	}
+}
+
+func (e *exportPanel) onOpenSheet() {
+	if e.sheet == "" {
+		return
+	}
+	p := filepath.ToSlash(e.sheet)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // C:/… on Windows
+	}
+	u := &url.URL{Scheme: "file", Path: p}
+	if err := e.u.fyneApp.OpenURL(u); err != nil {
+		e.task.showError(fmt.Errorf("open %s: %w; open it from the folder and print it at 100 %%", e.sheet, err))
 	}
 }
 
