@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -322,4 +323,72 @@ func textOf(o fyne.CanvasObject) string {
 	}
 	walk(o)
 	return b.String()
+}
+
+// TestActivationCancel starts a long activation and cancels it: the UI
+// says so, the stamp stays unactivated and Activate can be tapped again.
+func TestActivationCancel(t *testing.T) {
+	u, _ := newTestUI(t)
+	u.trainingOpts.ActivationDelay = 30 * time.Second
+	test.Tap(u.Training)
+	waitFor(t, u, "the simulators", u.TrainingReady)
+	d, tr := u.TrainingDisc, u.training
+	test.Tap(d.Connect)
+	waitFor(t, u, "the token form", func() bool { return d.Step() == StepToken })
+	d.Billing.SetSelected("Development")
+	test.Tap(d.CreateToken)
+	waitFor(t, u, "the token review", func() bool { return d.Step() == StepReview })
+
+	// The connected side's part, through the same use cases.
+	ctx := context.Background()
+	conn, err := u.trainingSvc.SignIn(ctx, tr.Azure, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := conn.Register(ctx, app.RegisterRequest{Token: d.token, Name: "hub"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := conn.ActivationKey(ctx, app.KeyRequest{Name: reg.Name, ResourceGroup: reg.ResourceGroup}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	test.Tap(d.ToImport)
+	d.onKeyImported(key)
+	if d.Step() != StepActivate {
+		t.Fatalf("step %q, want activate", d.Step())
+	}
+	test.Tap(d.Activate)
+	waitFor(t, u, "the activation to start", func() bool {
+		return d.activateTask.Cancel.Visible() && strings.Contains(d.activateTask.Log.Text, "Validating")
+	})
+	test.Tap(d.activateTask.Cancel)
+	waitFor(t, u, "the cancellation", func() bool { return !d.activateTask.Running() })
+	if !strings.Contains(d.activateTask.Message.Text, "cancelled") {
+		t.Errorf("message %q, want cancelled", d.activateTask.Message.Text)
+	}
+	if tr.StampActivated() {
+		t.Error("the stamp is activated after Cancel")
+	}
+	if d.Step() != StepActivate || d.Activate.Disabled() {
+		t.Errorf("after Cancel: step %q, Activate disabled %v; want to be able to try again", d.Step(), d.Activate.Disabled())
+	}
+}
+
+func TestGUITrainingFlagOpensTraining(t *testing.T) {
+	a := test.NewTempApp(t)
+	env := app.SystemEnv(app.BuildInfo{Version: "0.1.0-test"})
+	env.ConfigDir = filepath.Join(t.TempDir(), "config")
+	w := test.NewTempWindow(t, nil)
+	u := New(a, w, app.NewService(env), app.GUIOptions{Training: true})
+	t.Cleanup(u.Close)
+	w.SetContent(u.Content())
+	if u.Side() != SideTraining || !strings.Contains(textOf(w.Canvas().Content()), TrainingBanner) {
+		t.Fatalf("gui --training: side %q, want training with the %q banner", u.Side(), TrainingBanner)
+	}
+	waitFor(t, u, "the simulators", u.TrainingReady)
+	if u.TrainingDisc.Hosts.Text == "" || u.TrainingConn.ARMEndpoint.Text == "" {
+		t.Error("training did not wire both sides to the simulators")
+	}
 }
