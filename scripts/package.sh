@@ -7,13 +7,16 @@
 #   SHA256SUMS
 # The same commit gives the same bytes: -trimpath, no build ID, no VCS
 # stamping, fixed file times and owners in the tarball, single-threaded xz.
+# It builds the committed tree (git archive of HEAD), never uncommitted edits.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+top=$PWD
 
 version=$(awk -F'"' '/^ *Version *=/{print $2; exit}' FyneApp.toml)
 commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 epoch=$(git log -1 --format=%ct 2>/dev/null || echo 0)
 dist=${DIST:-dist}
+[[ $dist = /* ]] || dist=$top/$dist
 name=azs-courier-$version
 ldflags="-s -w -buildid= -X main.version=$version -X main.commit=$commit"
 export GOFLAGS="-trimpath -buildvcs=false"
@@ -21,8 +24,14 @@ export SOURCE_DATE_EPOCH=$epoch
 
 rm -rf "$dist" && mkdir -p "$dist"
 work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+if [[ -n $(git status --porcelain --untracked-files=no) ]]; then
+  echo "package: note: uncommitted changes are not in the package; it is built from HEAD ($commit)" >&2
+fi
+mkdir -p "$work/src"
+git archive HEAD | tar -x -C "$work/src"
+cd "$work/src"
 syso=rsrc_windows_amd64.syso
-trap 'rm -rf "$work" "$syso"' EXIT
 
 echo "package: linux/amd64"
 CGO_ENABLED=1 GOOS=linux GOARCH=amd64 go build -ldflags "$ldflags" -o "$work/linux/azs-courier" .
