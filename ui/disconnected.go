@@ -472,6 +472,8 @@ func (d *DisconnectedScreen) onActivate() {
 		}
 		st := s.Stamp()
 		d.Done.SetText(fmt.Sprintf("Stamp %s (cloud ID %s) is activated. The custody ledger records every step (History).", st.Name, st.CloudID))
-		d.show(StepDone, heading("Done"), d.Done)
+		d.show(StepDone, heading("Done"), d.Done,
+			container.NewHBox(widget.NewButtonWithIcon("Back to the stamp", theme.NavigateBackIcon(), d.showToken),
+				widget.NewButtonWithIcon("History", theme.HistoryIcon(), d.u.showHistory)))
 	})
 }
