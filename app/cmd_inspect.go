@@ -151,47 +151,67 @@ func GroupHash(h string) string {
 	return b.String()
 }
 
-func printSummary(w io.Writer, s Summary) {
-	title := s.Kind.Title()
-	fmt.Fprintf(w, "%s%s\n", strings.ToUpper(title[:1]), title[1:])
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	row := func(k, v string) { fmt.Fprintf(tw, "  %s\t%s\n", k, v) }
+// manifestLine describes a manifest that matched, or "" for none.
+func manifestLine(m *courier.Manifest) string {
+	if m == nil {
+		return ""
+	}
+	by := strings.Trim(m.User+"@"+m.Machine, "@")
+	return fmt.Sprintf("matches (written %s by %s, %s)", m.CreatedAt.Format("2006-01-02 15:04 MST"), by, m.Purpose)
+}
+
+// Fields returns the summary as labelled rows for a person to review, in
+// reading order; the CLI prints them and the GUI shows them.
+func (s Summary) Fields() []Field {
+	var rows []Field
+	add := func(label, value string) {
+		if value != "" {
+			rows = append(rows, Field{label, value})
+		}
+	}
 	onOff := func(b *bool) string {
 		if b != nil && *b {
 			return "enabled"
 		}
 		return "disabled"
 	}
-	row("SHA-256", GroupHash(s.SHA256))
+	add("SHA-256", GroupHash(s.SHA256))
 	if s.FileSHA256 != s.SHA256 {
-		row("File SHA-256", GroupHash(s.FileSHA256)+" (as given, before normalising)")
+		add("File SHA-256", GroupHash(s.FileSHA256)+" (as given, before normalising)")
 	}
-	row("Cloud ID", s.CloudID)
-	row("Billing model", s.BillingModel)
+	add("Cloud ID", s.CloudID)
+	add("Billing model", s.BillingModel)
 	if s.Kind == courier.KindToken {
-		if s.AgreementNumber != nil && *s.AgreementNumber != "" {
-			row("Agreement number", *s.AgreementNumber)
+		if s.AgreementNumber != nil {
+			add("Agreement number", *s.AgreementNumber)
 		}
-		if s.MsAssetTag != "" {
-			row("MS asset tag", s.MsAssetTag)
-		}
+		add("MS asset tag", s.MsAssetTag)
 	} else {
-		row("Subscription", s.SubscriptionID)
-		row("Resource group", s.ResourceGroupName)
-		row("Registration", s.RegistrationName)
-		row("Expires", s.Expires)
+		add("Subscription", s.SubscriptionID)
+		add("Resource group", s.ResourceGroupName)
+		add("Registration", s.RegistrationName)
+		add("Expires", s.Expires)
 	}
-	row("Usage reporting", onOff(s.UsageReportingEnabled))
-	row("Marketplace syndication", onOff(s.MarketplaceSyndicationEnabled))
-	row("Nodes", fmt.Sprintf("%d (%s)", s.Nodes, strings.Join(s.NodeNames, ", ")))
-	row("Version", s.Version)
-	row("Length", fmt.Sprintf("%d characters", s.Length))
-	row("Read as", s.Encoding)
-	if m := s.Manifest; m != nil {
-		by := strings.Trim(m.User+"@"+m.Machine, "@")
-		row("Manifest", fmt.Sprintf("matches (written %s by %s, %s)", m.CreatedAt.Format("2006-01-02 15:04 MST"), by, m.Purpose))
-	} else {
-		row("Manifest", "none beside the file")
+	add("Usage reporting", onOff(s.UsageReportingEnabled))
+	add("Marketplace syndication", onOff(s.MarketplaceSyndicationEnabled))
+	add("Nodes", fmt.Sprintf("%d (%s)", s.Nodes, strings.Join(s.NodeNames, ", ")))
+	add("Version", s.Version)
+	add("Length", fmt.Sprintf("%d characters", s.Length))
+	add("Read as", s.Encoding)
+	return rows
+}
+
+func printSummary(w io.Writer, s Summary) {
+	title := s.Kind.Title()
+	fmt.Fprintf(w, "%s%s\n", strings.ToUpper(title[:1]), title[1:])
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, f := range s.Fields() {
+		fmt.Fprintf(tw, "  %s\t%s\n", f.Label, f.Value)
 	}
+	m := manifestLine(s.Manifest)
+	if m == "" {
+		m = "none beside the file"
+	}
+	fmt.Fprintf(tw, "  %s\t%s\n", "Manifest", m)
 	tw.Flush()
 }

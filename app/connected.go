@@ -204,7 +204,7 @@ func (c *Connected) Register(ctx context.Context, req RegisterRequest, progress 
 	info, err := r.Register(ctx, a.Text, a.CloudID(), req.Name, req.ResourceGroup, req.Location)
 	entry := courier.Entry{Step: "register", Kind: a.Kind, SHA256: a.SHA256, CloudID: a.CloudID(), Outcome: "ok"}
 	if err != nil {
-		entry.Outcome = "failed: " + oneLine(err.Error())
+		entry.Outcome = outcome(err)
 		c.svc.env.record(entry)
 		return RegistrationView{}, azureError(err)
 	}
@@ -277,7 +277,7 @@ func (c *Connected) Unregister(ctx context.Context, req UnregisterRequest, progr
 	info, err := r.Unregister(ctx, azure.UnregisterRequest{Name: req.Name, CloudID: req.CloudID, ResourceGroup: rg})
 	entry := courier.Entry{Step: "unregister", CloudID: req.CloudID, Outcome: "ok"}
 	if err != nil {
-		entry.Outcome = "failed: " + oneLine(err.Error())
+		entry.Outcome = outcome(err)
 		c.svc.env.record(entry)
 		return RegistrationView{}, azureError(err)
 	}

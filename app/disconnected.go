@@ -182,7 +182,7 @@ func (d *Disconnected) CreateToken(ctx context.Context, req TokenRequest, progre
 		UsageReportingEnabled: req.UsageReportingEnabled, MarketplaceSyndicationEnabled: req.MarketplaceSyndicationEnabled})
 	entry := courier.Entry{Step: "token", CloudID: d.stamp.CloudID, Outcome: "ok", Detail: "New-RegistrationToken on " + d.stamp.Host}
 	if err != nil {
-		entry.Outcome = "failed: " + oneLine(err.Error())
+		entry.Outcome = outcome(err)
 		d.svc.env.record(entry)
 		return nil, err
 	}
@@ -195,7 +195,7 @@ func (d *Disconnected) CreateToken(ctx context.Context, req TokenRequest, progre
 			Fix: "do not use this token; connect to the right stamp"}
 	}
 	if err != nil {
-		entry.Outcome = "failed: " + oneLine(err.Error())
+		entry.Outcome = outcome(err)
 		d.svc.env.record(entry)
 		return nil, fmt.Errorf("the token the PEP returned: %w", err)
 	}
@@ -234,10 +234,7 @@ func (d *Disconnected) Activate(ctx context.Context, key *ArtefactView, progress
 		err = d.client.NewActivation(ctx, key.a.Text)
 	}
 	if err != nil {
-		entry.Outcome = "failed: " + oneLine(err.Error())
-		if errors.Is(err, courier.ErrIntegrity) {
-			entry.Outcome = "integrity check failed: " + oneLine(err.Error())
-		}
+		entry.Outcome = outcome(err)
 	}
 	d.svc.env.record(entry)
 	return err
@@ -249,7 +246,7 @@ func (d *Disconnected) Deactivate(ctx context.Context, progress func(Event)) err
 	err := d.client.RemoveActivation(ctx)
 	entry := courier.Entry{Step: "deactivate", CloudID: d.stamp.CloudID, Outcome: "ok", Detail: "Remove-AzureStackActivation on " + d.stamp.Host}
 	if err != nil {
-		entry.Outcome = "failed: " + oneLine(err.Error())
+		entry.Outcome = outcome(err)
 	}
 	d.svc.env.record(entry)
 	return err

@@ -70,43 +70,14 @@ func newView(a *courier.Artefact, m *courier.Manifest, source string) *ArtefactV
 	s := summarise(a, m)
 	v := &ArtefactView{Kind: ArtefactKind(a.Kind), SHA256: a.SHA256, CloudID: s.CloudID, BillingModel: s.BillingModel,
 		Nodes: s.Nodes, Length: s.Length, Source: source, a: a}
-	add := func(label, value string) {
-		if value != "" {
-			v.Fields = append(v.Fields, Field{label, value})
-		}
+	v.Fields = append([]Field{{"Kind", a.Kind.Title()}}, s.Fields()...)
+	if source != "" {
+		v.Fields = append(v.Fields, Field{"Source", source})
+		v.Manifest = manifestLine(m)
 	}
-	onOff := func(b *bool) string {
-		if b != nil && *b {
-			return "enabled"
-		}
-		return "disabled"
+	if v.Manifest != "" {
+		v.Fields = append(v.Fields, Field{"Manifest", v.Manifest})
 	}
-	add("Kind", a.Kind.Title())
-	add("SHA-256", GroupHash(a.SHA256))
-	add("Cloud ID", s.CloudID)
-	add("Billing model", s.BillingModel)
-	if a.Kind == courier.KindToken {
-		if s.AgreementNumber != nil {
-			add("Agreement number", *s.AgreementNumber)
-		}
-		add("MS asset tag", s.MsAssetTag)
-	} else {
-		add("Subscription", s.SubscriptionID)
-		add("Resource group", s.ResourceGroupName)
-		add("Registration", s.RegistrationName)
-		add("Expires", s.Expires)
-	}
-	add("Usage reporting", onOff(s.UsageReportingEnabled))
-	add("Marketplace syndication", onOff(s.MarketplaceSyndicationEnabled))
-	add("Nodes", fmt.Sprintf("%d (%s)", s.Nodes, strings.Join(s.NodeNames, ", ")))
-	add("Version", s.Version)
-	add("Length", fmt.Sprintf("%d characters", s.Length))
-	add("Source", source)
-	if source != "" && m != nil {
-		by := strings.Trim(m.User+"@"+m.Machine, "@")
-		v.Manifest = fmt.Sprintf("matches (written %s by %s, %s)", m.CreatedAt.Format("2006-01-02 15:04 MST"), by, m.Purpose)
-	}
-	add("Manifest", v.Manifest)
 	return v
 }
 
@@ -237,10 +208,7 @@ func (s *Service) recordRead(step, file string, a *courier.Artefact, err error) 
 		e.Kind, e.SHA256, e.CloudID = a.Kind, a.SHA256, a.CloudID()
 	}
 	if err != nil {
-		e.Outcome = "failed: " + oneLine(err.Error())
-		if errors.Is(err, courier.ErrIntegrity) {
-			e.Outcome = "integrity check failed: " + oneLine(err.Error())
-		}
+		e.Outcome = outcome(err)
 	}
 	s.env.record(e)
 }
