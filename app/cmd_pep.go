@@ -24,6 +24,8 @@ type pepFlags struct {
 	user          string
 	passwordStdin bool
 	trace         string
+	https         bool
+	caFile        string
 }
 
 func addPEPFlags(cmd *cobra.Command, f *pepFlags) {
@@ -31,6 +33,8 @@ func addPEPFlags(cmd *cobra.Command, f *pepFlags) {
 	fl.StringVar(&f.hosts, "pep", "", "ERCS VM address(es) of the privileged endpoint: `HOST[:PORT][,HOST…]`, tried in order")
 	fl.StringVar(&f.user, "user", "", `PEP account, DOMAIN\CloudAdmin`)
 	fl.BoolVar(&f.passwordStdin, "password-stdin", false, "read the PEP password from the first line of standard input")
+	fl.BoolVar(&f.https, "https", false, "use WinRM over HTTPS (port 5986, certificate verified) instead of NTLM-sealed HTTP on 5985")
+	fl.StringVar(&f.caFile, "ca-file", "", "with --https, trust the PEM certificates in `FILE` (default: the system's)")
 	fl.StringVar(&f.trace, "trace", "", "record the decrypted WS-Man exchange to `FILE` (pypsrp format; the password is never written)")
 }
 
@@ -42,6 +46,9 @@ func (f *pepFlags) check(cmd *cobra.Command) error {
 	}
 	if strings.TrimSpace(f.user) == "" {
 		return usageErrorf(cmd, `--user is required: give the PEP account, e.g. --user AZS\CloudAdmin`)
+	}
+	if f.caFile != "" && !f.https {
+		return usageErrorf(cmd, "--ca-file applies to --https only")
 	}
 	if _, _, ok := strings.Cut(f.user, `\`); !ok {
 		return usageErrorf(cmd, `--user %q is not DOMAIN\name; give the stamp's PEP account, e.g. AZS\CloudAdmin`, f.user)
@@ -83,7 +90,7 @@ func (f *pepFlags) connect(ctx context.Context, env *Env, progress func(Event)) 
 	if err != nil {
 		return nil, nil, err
 	}
-	conn := PEPConnection{Hosts: ParseHosts(f.hosts), User: f.user, Password: pw}
+	conn := PEPConnection{Hosts: ParseHosts(f.hosts), User: f.user, Password: pw, HTTPS: f.https, CAFile: f.caFile}
 	if s := env.Getenv("AZS_PEP_RETRY_DELAY"); s != "" {
 		d, err := time.ParseDuration(s)
 		if err != nil || d < 0 {

@@ -226,3 +226,30 @@ func TestPEPTraceShortPassword(t *testing.T) {
 		t.Errorf("decoded trace has no output:\n%s", out)
 	}
 }
+
+func TestPEPStampOverHTTPS(t *testing.T) {
+	srv := startSimPEP(t, pepsim.Options{TLS: true})
+	ca := filepath.Join(t.TempDir(), "pep-ca.pem")
+	if err := os.WriteFile(ca, srv.CertPEM(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env, _, out, errOut, _ := pepEnv(t, map[string]string{"AZS_PEP_PASSWORD": simPassword})
+	if code := run(t, env, "stamp", "--pep", srv.Addr(), "--user", srv.User(), "--https", "--ca-file", ca, "--json"); code != 0 {
+		t.Fatalf("stamp over HTTPS: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out.String(), srv.CloudID()) {
+		t.Errorf("stamp output lacks the cloud ID %s:\n%s", srv.CloudID(), out)
+	}
+	// Without the CA the certificate is not trusted: a clear failure, no fallback to HTTP.
+	env, _, _, errOut, _ = pepEnv(t, map[string]string{"AZS_PEP_PASSWORD": simPassword})
+	if code := run(t, env, "stamp", "--pep", srv.Addr(), "--user", srv.User(), "--https"); code != ExitFailed {
+		t.Fatalf("untrusted certificate: exit %d, want 1: %s", code, errOut)
+	}
+	if s := errOut.String(); !strings.Contains(strings.ToLower(s), "certificate") {
+		t.Errorf("error does not name the certificate: %s", s)
+	}
+	env, _, _, errOut, _ = pepEnv(t, nil)
+	if code := run(t, env, "stamp", "--pep", srv.Addr(), "--user", srv.User(), "--ca-file", ca); code != ExitUsage {
+		t.Fatalf("--ca-file without --https: exit %d, want 2: %s", code, errOut)
+	}
+}

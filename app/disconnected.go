@@ -10,6 +10,7 @@ import (
 
 	"github.com/azs-courier/azs-courier/courier"
 	"github.com/azs-courier/azs-courier/pep"
+	"github.com/azs-courier/azs-courier/pep/wsman"
 )
 
 // PEPConnection says how to reach the privileged endpoint. The password is
@@ -18,6 +19,11 @@ type PEPConnection struct {
 	Hosts    []string // ERCS addresses, HOST or HOST:PORT, tried in order
 	User     string   // DOMAIN\CloudAdmin
 	Password string
+	// HTTPS connects to https://HOST:5986/wsman (WinRM over TLS) instead of
+	// NTLM-sealed HTTP on 5985; CAFile names PEM certificates to trust for it
+	// (empty: the system's).
+	HTTPS  bool
+	CAFile string
 	// RetryDelay is the wait between the module's retries; zero means the
 	// module's 10 s. Training and tests use a short one.
 	RetryDelay time.Duration
@@ -64,8 +70,19 @@ func (s *Service) ConnectPEP(ctx context.Context, conn PEPConnection, progress f
 	if retry == 0 {
 		retry = -1
 	}
-	c, err := pep.Dial(ctx, pep.Options{Hosts: conn.Hosts, User: conn.User, Password: conn.Password,
-		RetryDelay: retry, OnEvent: d.onEvent})
+	opts := pep.Options{Hosts: conn.Hosts, User: conn.User, Password: conn.Password,
+		HTTPS: conn.HTTPS, RetryDelay: retry, OnEvent: d.onEvent}
+	if conn.CAFile != "" {
+		if !conn.HTTPS {
+			return nil, errors.New("a CA file applies to HTTPS only; add --https, or leave out --ca-file for NTLM-sealed HTTP")
+		}
+		pool, err := wsman.LoadCAFile(conn.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("read the PEP's CA file: %w", err)
+		}
+		opts.RootCAs = pool
+	}
+	c, err := pep.Dial(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
