@@ -12,7 +12,7 @@ packages=(
   libgl1-mesa-dev libx11-dev          # Fyne (go-gl, GLFW)
   libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
   libxkbcommon-dev libwayland-dev
-  xvfb xauth                          # GUI tests and screenshots without a display
+  xvfb xauth x11-apps imagemagick     # GUI tests, screenshots and the first-frame benchmark
   zbar-tools qrencode poppler-utils   # independent QR checks, PDF sheet read-back
   ca-certificates git
 )
