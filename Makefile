@@ -57,7 +57,7 @@ sign: deps-package
 release-check: deps-package
 	scripts/check-reproducible.sh
 
-bench: deps
+bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
 	@for s in scripts/bench-*.sh; do [ -x "$$s" ] && { echo "== $$s"; "$$s" || exit 1; }; done; true
 
