@@ -87,10 +87,7 @@ func (e *Env) writeArtefactWith(ctx context.Context, path string, a *courier.Art
 	purpose := m.Purpose
 	_, err := courier.WriteFile(path, a, courier.WriteOptions{Force: force, Manifest: m})
 	entry := courier.Entry{Step: "write", Kind: a.Kind, SHA256: a.SHA256, CloudID: a.CloudID(),
-		File: absPath(path), Outcome: "ok", Detail: purpose}
-	if err != nil {
-		entry.Outcome = outcome(err)
-	}
+		File: absPath(path), Outcome: outcome(err), Detail: purpose}
 	e.record(entry)
 	return err
 }

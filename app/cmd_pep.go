@@ -346,11 +346,8 @@ A key for another stamp is refused (exit status 3) unless --force is given.`,
 func (d *Disconnected) activateUnchecked(ctx context.Context, key *ArtefactView, progress func(Event)) error {
 	defer d.use(progress)()
 	err := d.client.NewActivation(ctx, key.a.Text)
-	entry := courier.Entry{Step: "activate", Kind: key.a.Kind, SHA256: key.SHA256, CloudID: d.stamp.CloudID, Outcome: "ok",
+	entry := courier.Entry{Step: "activate", Kind: key.a.Kind, SHA256: key.SHA256, CloudID: d.stamp.CloudID, Outcome: outcome(err),
 		Detail: "New-AzureStackActivation on " + d.stamp.Host + " with --force (key cloud ID " + key.CloudID + ")"}
-	if err != nil {
-		entry.Outcome = outcome(err)
-	}
 	d.svc.env.record(entry)
 	return err
 }

@@ -261,10 +261,7 @@ func (d *Disconnected) Activate(ctx context.Context, key *ArtefactView, progress
 func (d *Disconnected) Deactivate(ctx context.Context, progress func(Event)) error {
 	defer d.use(progress)()
 	err := d.client.RemoveActivation(ctx)
-	entry := courier.Entry{Step: "deactivate", CloudID: d.stamp.CloudID, Outcome: "ok", Detail: "Remove-AzureStackActivation on " + d.stamp.Host}
-	if err != nil {
-		entry.Outcome = outcome(err)
-	}
+	entry := courier.Entry{Step: "deactivate", CloudID: d.stamp.CloudID, Outcome: outcome(err), Detail: "Remove-AzureStackActivation on " + d.stamp.Host}
 	d.svc.env.record(entry)
 	return err
 }
