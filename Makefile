@@ -11,7 +11,7 @@ COMMIT     ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 LDFLAGS    := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 BIN        := bin/azs-courier
 FUZZTIME   ?= 20s
-TESTFLAGS  ?= -timeout 12m
+TESTFLAGS  ?= -count=1 -timeout 12m
 
 .PHONY: deps deps-package build run demo test vet bench fuzz package sign release-check windows clean
 
