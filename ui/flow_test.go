@@ -24,28 +24,39 @@ func newTestUI(t *testing.T) (*UI, fyne.Window) {
 	env.ConfigDir = filepath.Join(t.TempDir(), "config")
 	w := test.NewTempWindow(t, nil)
 	u := New(a, w, app.NewService(env), app.GUIOptions{})
+	hold(t, u)
 	u.trainingOpts = app.TrainingOptions{TokenDelay: 100 * time.Millisecond, ActivationDelay: 200 * time.Millisecond}
 	w.SetContent(u.Content())
 	w.Resize(fyne.NewSize(960, 720))
-	t.Cleanup(u.Close)
 	return u, w
 }
 
-// waitFor polls cond until it holds or 20 s pass.
+// hold makes the test goroutine u's UI thread (see waitFor) until the test
+// ends, when u is closed.
+func hold(t *testing.T, u *UI) {
+	u.thread.mu.Lock()
+	t.Cleanup(func() {
+		u.thread.mu.Unlock()
+		u.Close()
+	})
+}
+
+// waitFor lets the workers run until cond holds, or fails after 20 s.
+//
+// The test goroutine plays the UI thread: it holds u.thread's lock (taken in
+// newTestUI) while it taps, types and reads widgets, and lets go only here,
+// so workers' fyne.Do updates (which Fyne's test driver runs on the worker's
+// own goroutine) never lay out text at the same time as the test.
 func waitFor(t *testing.T, u *UI, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
-	for {
-		u.thread.mu.Lock()
-		ok := cond()
-		u.thread.mu.Unlock()
-		if ok {
-			return
-		}
+	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
+		u.thread.mu.Unlock()
 		time.Sleep(20 * time.Millisecond)
+		u.thread.mu.Lock()
 	}
 }
 
@@ -206,7 +217,16 @@ func TestTrainingRoundTrip(t *testing.T) {
 	// History: the training ledger, verified.
 	u.TrainingTabs.SelectIndex(2)
 	h := u.TrainingHist
-	waitFor(t, u, "the ledger rows", func() bool { h.Refresh(); return h.Rows() >= 8 })
+	// The stamp flips before the worker records the step: wait for the entry.
+	waitFor(t, u, "the deactivation in the ledger", func() bool {
+		h.Refresh()
+		for i := range h.Rows() {
+			if h.Cell(i, 1) == "deactivate" {
+				return true
+			}
+		}
+		return false
+	})
 	test.Tap(h.Verify)
 	if !strings.Contains(h.Result.Text, "Chain verified") {
 		t.Errorf("verify: %q", h.Result.Text)
@@ -382,7 +402,7 @@ func TestGUITrainingFlagOpensTraining(t *testing.T) {
 	env.ConfigDir = filepath.Join(t.TempDir(), "config")
 	w := test.NewTempWindow(t, nil)
 	u := New(a, w, app.NewService(env), app.GUIOptions{Training: true})
-	t.Cleanup(u.Close)
+	hold(t, u)
 	w.SetContent(u.Content())
 	if u.Side() != SideTraining || !strings.Contains(textOf(w.Canvas().Content()), TrainingBanner) {
 		t.Fatalf("gui --training: side %q, want training with the %q banner", u.Side(), TrainingBanner)
