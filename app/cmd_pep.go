@@ -341,17 +341,6 @@ A key for another stamp is refused (exit status 3) unless --force is given.`,
 	return cmd
 }
 
-// activateUnchecked runs New-AzureStackActivation without the cloud ID
-// check (activate --force), recording the step in the ledger.
-func (d *Disconnected) activateUnchecked(ctx context.Context, key *ArtefactView, progress func(Event)) error {
-	defer d.use(progress)()
-	err := d.client.NewActivation(ctx, key.a.Text)
-	entry := courier.Entry{Step: "activate", Kind: key.a.Kind, SHA256: key.SHA256, CloudID: d.stamp.CloudID, Outcome: outcome(err),
-		Detail: "New-AzureStackActivation on " + d.stamp.Host + " with --force (key cloud ID " + key.CloudID + ")"}
-	d.svc.env.record(entry)
-	return err
-}
-
 func newDeactivateCmd(env *Env) *cobra.Command {
 	var f pepFlags
 	var yes bool
