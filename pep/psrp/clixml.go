@@ -521,24 +521,10 @@ func (d *decoder) object(se xml.StartElement, depth int) (*Object, error) {
 			d.refs[n] = o
 		}
 	}
-	for {
-		tok, err := d.x.Token()
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrCLIXML, err)
-		}
-		switch t := tok.(type) {
-		case xml.EndElement:
-			return o, nil
-		case xml.CharData:
-			if len(bytes.TrimSpace(t)) > 0 {
-				return nil, fmt.Errorf("%w: text inside <Obj>", ErrCLIXML)
-			}
-		case xml.StartElement:
-			if err := d.objectPart(o, t, depth); err != nil {
-				return nil, err
-			}
-		}
+	if err := d.eachChild(func(c xml.StartElement) error { return d.objectPart(o, c, depth) }); err != nil {
+		return nil, err
 	}
+	return o, nil
 }
 
 func (d *decoder) objectPart(o *Object, se xml.StartElement, depth int) error {
@@ -653,24 +639,35 @@ func children[T any](d *decoder, depth int, f func(xml.StartElement) (T, error))
 		return nil, fmt.Errorf("%w: nested deeper than %d", ErrCLIXML, maxDepth)
 	}
 	var out []T
+	err := d.eachChild(func(c xml.StartElement) error {
+		v, err := f(c)
+		if err == nil {
+			out = append(out, v)
+		}
+		return err
+	})
+	return out, err
+}
+
+// eachChild calls f for each child element up to the end of the current
+// element; text between children other than white space is an error.
+func (d *decoder) eachChild(f func(xml.StartElement) error) error {
 	for {
 		tok, err := d.x.Token()
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrCLIXML, err)
+			return fmt.Errorf("%w: %v", ErrCLIXML, err)
 		}
 		switch t := tok.(type) {
 		case xml.EndElement:
-			return out, nil
+			return nil
 		case xml.CharData:
 			if len(bytes.TrimSpace(t)) > 0 {
-				return nil, fmt.Errorf("%w: unexpected text %q", ErrCLIXML, truncate(string(t), 20))
+				return fmt.Errorf("%w: unexpected text %q", ErrCLIXML, truncate(string(t), 20))
 			}
 		case xml.StartElement:
-			v, err := f(t)
-			if err != nil {
-				return nil, err
+			if err := f(t); err != nil {
+				return err
 			}
-			out = append(out, v)
 		}
 	}
 }
