@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -292,8 +291,8 @@ its manifest. With --qr it also saves the key as QR frames (PNG files).`,
 func runActivationKey(ctx context.Context, cmd *cobra.Command, opts *activationKeyOptions) error {
 	env := opts.env
 	if !opts.force {
-		if _, err := os.Stat(opts.out); err == nil {
-			return fmt.Errorf("%s already exists; choose another --out or add --force", opts.out)
+		if err := courier.CheckNew(opts.out); err != nil {
+			return err
 		}
 	}
 	r, err := env.newRegistrar(ctx, cmd, &opts.azure)

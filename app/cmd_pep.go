@@ -215,8 +215,8 @@ Capacity needs --agreement-number and keeps usage reporting off; Custom needs
 				return err
 			}
 			if !o.force {
-				if _, err := os.Stat(o.out); err == nil {
-					return fmt.Errorf("%s already exists; choose another --out or add --force to replace it", o.out)
+				if err := courier.CheckNew(o.out); err != nil {
+					return err
 				}
 			}
 			ctx := cmd.Context()

@@ -259,8 +259,9 @@ func (s *Service) Export(ctx context.Context, req ExportRequest, progress func(E
 		purpose = a.Kind.Title() + " export"
 	}
 	if !req.Force {
-		if _, err := os.Stat(path); err == nil {
-			return res, fmt.Errorf("%s already exists; choose another folder or file name, or replace it", path)
+		var ee *courier.ExistsError
+		if err := courier.CheckNew(path); errors.As(err, &ee) {
+			return res, fmt.Errorf("%s already exists; choose another folder or file name, or replace it", ee.Path)
 		}
 	}
 	progress(Event{Step: "export", Message: "writing " + path, Fraction: 0.1, Level: LevelProgress})

@@ -89,6 +89,18 @@ func (e *ExistsError) Error() string {
 	return fmt.Sprintf("%s already exists; choose another name, or pass --force to replace it", e.Path)
 }
 
+// CheckNew returns an *ExistsError when WriteFile(path) without Force would
+// be refused: the file or its manifest already exists. Commands call it
+// before slow work (a PEP session, an Azure call) whose result they write.
+func CheckNew(path string) error {
+	for _, p := range []string{path, ManifestPath(path)} {
+		if _, err := os.Lstat(p); err == nil {
+			return &ExistsError{Path: p}
+		}
+	}
+	return nil
+}
+
 // WriteFile writes the artefact's canonical text to path and its manifest to
 // ManifestPath(path). Each file is written to a temporary file in the same
 // folder, synced, renamed into place and the folder synced, so a crash or a
@@ -98,10 +110,8 @@ func (e *ExistsError) Error() string {
 func WriteFile(path string, a *Artefact, opts WriteOptions) (*Manifest, error) {
 	mpath := ManifestPath(path)
 	if !opts.Force {
-		for _, p := range []string{path, mpath} {
-			if _, err := os.Lstat(p); err == nil {
-				return nil, &ExistsError{Path: p}
-			}
+		if err := CheckNew(path); err != nil {
+			return nil, err
 		}
 	}
 	m := opts.Manifest
