@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -43,8 +44,12 @@ func main() {
 	env.RunGUI = func(ctx context.Context, opts app.GUIOptions) error {
 		return runGUI(ctx, env, opts, started)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := app.Main(ctx, os.Args[1:], env)
+	args := os.Args[1:]
+	if len(args) == 0 {
+		detachConsole()
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := app.Main(ctx, args, env)
 	stop()
 	os.Exit(code)
 }
@@ -75,6 +80,10 @@ func runGUI(ctx context.Context, env *app.Env, opts app.GUIOptions, started time
 		})
 	}
 	w.ShowAndRun()
+	// Quitting (Ctrl-C, SIGTERM, the tour) does not close the window:
+	// close the PEP sessions and stop the training simulators here.
+	u.Close()
+	u.Wait()
 	return tourErr
 }
 

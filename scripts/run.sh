@@ -14,7 +14,7 @@ export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
 chmod 700 "$XDG_RUNTIME_DIR"
 exec xvfb-run -a -s "-screen 0 1280x800x24" bash -c '
   "$0" gui --training & pid=$!
-  trap "kill $pid 2>/dev/null" EXIT INT TERM
+  trap "kill $pid 2>/dev/null; wait $pid" EXIT INT TERM
   while kill -0 $pid 2>/dev/null; do
     sleep 5
     xwd -root -silent 2>/dev/null | convert-im6.q16 xwd:- test-output/run.png 2>/dev/null || true

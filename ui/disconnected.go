@@ -258,7 +258,9 @@ func removeHost(hosts []string, h string) []string {
 func (d *DisconnectedScreen) close() {
 	if s := d.session; s != nil {
 		d.session = nil
+		d.u.ending.Add(1)
 		go func() {
+			defer d.u.ending.Done()
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			_ = s.Close(ctx)

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -34,6 +35,7 @@ type UI struct {
 	opts    app.GUIOptions
 
 	thread *uiThread       // applies goroutines' changes
+	ending sync.WaitGroup  // PEP sessions being closed (Close-PrivilegedEndpoint)
 	ctx    context.Context // ends when the window closes
 	cancel context.CancelFunc
 
@@ -124,6 +126,10 @@ func (u *UI) Close() {
 		u.training.Close()
 	}
 }
+
+// Wait waits until the PEP sessions Close began closing are closed, so that
+// the program can exit without leaving a session open on the stamp.
+func (u *UI) Wait() { u.ending.Wait() }
 
 func (u *UI) prefs() fyne.Preferences { return u.fyneApp.Preferences() }
 
