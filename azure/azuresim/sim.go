@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/azs-courier/azs-courier/internal/loopbackca"
 )
 
 // Default identities of the simulated tenant.
@@ -104,7 +106,7 @@ type Request struct {
 // Server is a running simulated Azure.
 type Server struct {
 	opts     Options
-	ca       *testCA
+	ca       *loopbackca.CA
 	key      *rsa.PrivateKey
 	kid      string
 	srv      *http.Server
@@ -158,7 +160,7 @@ func Start(o Options) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	ca, err := newTestCA(o.Now())
+	ca, err := loopbackca.New(o.Now(), "AzS Courier azuresim test CA")
 	if err != nil {
 		return nil, fmt.Errorf("azuresim: make test CA: %w", err)
 	}
@@ -186,7 +188,7 @@ func Start(o Options) (*Server, error) {
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 		TLSConfig: &tls.Config{
-			Certificates: []tls.Certificate{ca.cert},
+			Certificates: []tls.Certificate{ca.Cert},
 			MinVersion:   tls.VersionTLS12,
 			NextProtos:   []string{"http/1.1"}, // hijacking (connection resets) needs HTTP/1.1
 		},
@@ -213,10 +215,10 @@ func (s *Server) ClientSecret() string { return s.opts.ClientSecret }
 func (s *Server) SubscriptionID() string { return s.opts.Subscriptions[0].ID }
 
 // CertPool returns a pool holding the simulator's CA.
-func (s *Server) CertPool() *x509.CertPool { return s.ca.pool.Clone() }
+func (s *Server) CertPool() *x509.CertPool { return s.ca.Pool.Clone() }
 
 // CAPEM returns the simulator's CA certificate in PEM.
-func (s *Server) CAPEM() []byte { return bytes.Clone(s.ca.pem) }
+func (s *Server) CAPEM() []byte { return bytes.Clone(s.ca.PEM) }
 
 // PublicKey returns the key that verifies tokens and activation keys the
 // simulator signs.

@@ -28,6 +28,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/azs-courier/azs-courier/internal/loopbackca"
 )
 
 // ResourceURI is the ResourceURI of the PEP's PowerShell session
@@ -47,8 +49,8 @@ const (
 type Options struct {
 	// Addr is the listen address; "" means "127.0.0.1:0".
 	Addr string
-	// TLS serves HTTPS (WinRM's 5986 listener) with a self-signed
-	// certificate; see [Server.CertPool]. Over TLS, NTLM authenticates and
+	// TLS serves HTTPS (WinRM's 5986 listener) with a certificate from a
+	// throwaway CA; see [Server.CertPool]. Over TLS, NTLM authenticates and
 	// bodies may travel unsealed, as WinRM allows on HTTPS.
 	TLS bool
 	// User is the PEP account, DOMAIN\name; "" means DefaultUser.
@@ -214,13 +216,13 @@ func Start(opts Options) (*Server, error) {
 	scheme := "http"
 	var certPEM []byte
 	if opts.TLS {
-		cert, pemBytes, err := selfSigned(opts.Now())
+		ca, err := loopbackca.New(opts.Now(), "AZS-ERCS01 (pepsim) test CA")
 		if err != nil {
 			ln.Close()
-			return nil, err
+			return nil, fmt.Errorf("pepsim: certificate: %w", err)
 		}
-		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
-		scheme, certPEM = "https", pemBytes
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{ca.Cert}, MinVersion: tls.VersionTLS12})
+		scheme, certPEM = "https", ca.PEM
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{

@@ -1,4 +1,7 @@
-package azuresim
+// Package loopbackca makes the throwaway certificate authority and loopback
+// server certificate the simulators (pepsim, azuresim) serve TLS with. It is
+// for simulators only and must never be used for anything but loopback.
+package loopbackca
 
 import (
 	"crypto/ecdsa"
@@ -14,22 +17,23 @@ import (
 	"time"
 )
 
-// testCA is the simulator's own certificate authority and the server
-// certificate it issued for the loopback addresses.
-type testCA struct {
-	pem  []byte
-	pool *x509.CertPool
-	cert tls.Certificate
+// CA is a throwaway certificate authority and the server certificate it
+// issued for 127.0.0.1, ::1 and localhost, valid for a week from now.
+type CA struct {
+	PEM  []byte          // the CA certificate, for a client's CA file
+	Pool *x509.CertPool  // a pool holding the CA certificate
+	Cert tls.Certificate // the server certificate and key, chained to the CA
 }
 
-func newTestCA(now time.Time) (*testCA, error) {
+// New makes a CA named name and its loopback server certificate.
+func New(now time.Time, name string) (*CA, error) {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
 	}
 	caTmpl := &x509.Certificate{
 		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "AzS Courier azuresim test CA", Organization: []string{"AzS Courier"}},
+		Subject:               pkix.Name{CommonName: name, Organization: []string{"AzS Courier"}},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.Add(7 * 24 * time.Hour),
 		IsCA:                  true,
@@ -60,13 +64,13 @@ func newTestCA(now time.Time) (*testCA, error) {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
 	if err != nil {
-		return nil, fmt.Errorf("azuresim: issue server certificate: %w", err)
+		return nil, fmt.Errorf("loopbackca: issue server certificate: %w", err)
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(caCert)
-	return &testCA{
-		pem:  pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
-		pool: pool,
-		cert: tls.Certificate{Certificate: [][]byte{der, caDER}, PrivateKey: key},
+	return &CA{
+		PEM:  pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
+		Pool: pool,
+		Cert: tls.Certificate{Certificate: [][]byte{der, caDER}, PrivateKey: key},
 	}, nil
 }
