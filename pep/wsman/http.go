@@ -48,18 +48,37 @@ type HTTPTransport struct {
 	auth     Auth
 	tls      *tls.Config
 
-	// DialTimeout bounds connecting; ResponseTimeout bounds waiting for each
-	// response and must exceed the WS-Man OperationTimeout.
+	// DialTimeout bounds connecting (TCP and TLS). ResponseTimeout bounds
+	// each request from the first byte written to the last byte of its
+	// response; it must exceed the WS-Man OperationTimeout, since a Receive
+	// is held that long by design. A server that stays silent past it fails
+	// the request with [ErrNoReply].
 	DialTimeout     time.Duration
 	ResponseTimeout time.Duration
 	// Dial replaces net.Dialer.DialContext, e.g. for tests.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Stats, when set, counts requests and bytes on the wire.
 	Stats *Stats
+	// Now is the clock the server's Date header is compared with; nil
+	// means time.Now.
+	Now func() time.Time
 
-	mu   sync.Mutex
-	idle []*conn
+	mu        sync.Mutex
+	idle      []*conn
+	skew      time.Duration
+	skewKnown bool
 }
+
+// Limits on what a response may hold. A WinRM listener sends a dozen
+// header lines and bodies no larger than the MaxEnvelopeSize asked for
+// (150 KiB, sealed a little larger); anything far beyond is refused
+// before it is read, as net/http's MaxResponseHeaderBytes does for
+// headers.
+const (
+	maxHeaderBytes = 64 << 10
+	maxHeaderLines = 256
+	maxBodyBytes   = 8 << 20
+)
 
 // Stats counts what a transport put on the wire. Its methods are safe for
 // concurrent use.
@@ -260,11 +279,17 @@ func (t *HTTPTransport) dialAuthenticated(ctx context.Context) (*conn, bool, err
 		tc := tls.Client(nc, t.tls)
 		if err := tc.HandshakeContext(dctx); err != nil {
 			nc.Close()
+			var ne net.Error
+			if ctx.Err() == nil && errors.As(err, &ne) && ne.Timeout() {
+				// TCP connected, but no TLS answer: the host is there and
+				// silent.
+				return nil, false, fmt.Errorf("wsman: TLS handshake with %s: %w (no reply within %s): %w", t.host(), ErrNoReply, t.DialTimeout, err)
+			}
 			return nil, false, fmt.Errorf("wsman: TLS handshake with %s: %w", t.host(), err)
 		}
 		nc = tc
 	}
-	c := &conn{nc: nc, br: bufio.NewReader(nc)}
+	c := &conn{nc: nc, br: bufio.NewReaderSize(nc, maxHeaderBytes)}
 	if t.auth == AuthBasic {
 		return c, false, nil
 	}
@@ -286,6 +311,12 @@ func (t *HTTPTransport) handshake(ctx context.Context, c *conn) error {
 	if err != nil {
 		return fmt.Errorf("wsman: NTLM negotiate: %w", err)
 	}
+	var bindings *ntlmssp.ChannelBindings
+	if tc, ok := c.nc.(*tls.Conn); ok {
+		if bindings, err = channelBindings(tc.ConnectionState()); err != nil {
+			return fmt.Errorf("wsman: NTLM handshake with %s: %w", t.host(), err)
+		}
+	}
 	resp, err := t.exchange(ctx, c, "Negotiate "+base64.StdEncoding.EncodeToString(negotiate), "", nil)
 	if err != nil {
 		return fmt.Errorf("wsman: NTLM handshake with %s: %w", t.host(), err)
@@ -300,7 +331,7 @@ func (t *HTTPTransport) handshake(ctx context.Context, c *conn) error {
 	if err != nil {
 		return fmt.Errorf("wsman: NTLM handshake with %s: %w", t.host(), err)
 	}
-	auth, err := nt.Authenticate(challenge, nil)
+	auth, err := nt.Authenticate(challenge, bindings)
 	if err != nil {
 		return fmt.Errorf("wsman: NTLM handshake with %s: bad challenge: %w", t.host(), err)
 	}
@@ -347,7 +378,9 @@ type response struct {
 }
 
 // exchange writes one request on c and reads its response, within the
-// context and the response timeout.
+// context and the response timeout. Every request carries Content-Length,
+// the empty handshake POSTs included ([MS-WSMV] 2.2.9.1.1.1); nothing is
+// sent chunked.
 func (t *HTTPTransport) exchange(ctx context.Context, c *conn, authz, contentType string, body []byte) (*response, error) {
 	deadline := time.Now().Add(t.ResponseTimeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
@@ -362,7 +395,10 @@ func (t *HTTPTransport) exchange(ctx context.Context, c *conn, authz, contentTyp
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header:        http.Header{"User-Agent": {"azs-courier"}, "Connection": {"Keep-Alive"}},
 		ContentLength: int64(len(body)),
-		Body:          io.NopCloser(bytes.NewReader(body)),
+		Body:          http.NoBody, // with ContentLength 0: "Content-Length: 0", never chunked
+	}
+	if len(body) > 0 {
+		req.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	if authz != "" {
 		req.Header.Set("Authorization", authz)
@@ -377,6 +413,16 @@ func (t *HTTPTransport) exchange(ctx context.Context, c *conn, authz, contentTyp
 	if err := req.Write(&wire); err != nil {
 		return nil, t.netErr(ctx, "send request", err)
 	}
+	if err := checkHead(c.br); err != nil {
+		if errors.Is(err, ErrResponseTooLarge) {
+			return nil, fmt.Errorf("wsman: response from %s: %w", t.host(), err)
+		}
+		if errors.Is(err, io.EOF) {
+			err = fmt.Errorf("%w: %w", errConnReset, err)
+		}
+		return nil, t.netErr(ctx, "read response", err)
+	}
+	received := t.now()
 	resp, err := http.ReadResponse(c.br, req)
 	if err != nil {
 		if errors.Is(err, io.EOF) {
@@ -385,9 +431,16 @@ func (t *HTTPTransport) exchange(ctx context.Context, c *conn, authz, contentTyp
 		return nil, t.netErr(ctx, "read response", err)
 	}
 	defer resp.Body.Close()
-	rb, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	t.noteDate(resp.Header.Get("Date"), received)
+	if resp.ContentLength > maxBodyBytes {
+		return nil, fmt.Errorf("wsman: response from %s: %w: the body is announced as %d bytes, more than the %d a WS-Man reply may have", t.host(), ErrResponseTooLarge, resp.ContentLength, maxBodyBytes)
+	}
+	rb, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
 	if err != nil {
 		return nil, t.netErr(ctx, "read response body", err)
+	}
+	if len(rb) > maxBodyBytes {
+		return nil, fmt.Errorf("wsman: response from %s: %w: the body is longer than the %d bytes a WS-Man reply may have", t.host(), ErrResponseTooLarge, maxBodyBytes)
 	}
 	t.Stats.add(1, 0, wire.n, int64(len(rb))+headerSize(resp))
 	if resp.Close {
@@ -396,6 +449,71 @@ func (t *HTTPTransport) exchange(ctx context.Context, c *conn, authz, contentTyp
 		c.closing = true
 	}
 	return &response{StatusCode: resp.StatusCode, Status: resp.Status, Header: resp.Header, Body: rb}, nil
+}
+
+// checkHead waits until the status line and header block of a response
+// are buffered in br and checks them against maxHeaderBytes and
+// maxHeaderLines, so that http.ReadResponse never sees an unbounded
+// header. br's buffer must hold maxHeaderBytes.
+func checkHead(br *bufio.Reader) error {
+	lines, lineStart, scanned := 0, 0, 0
+	for {
+		n := max(br.Buffered(), scanned+1)
+		if n > maxHeaderBytes {
+			return fmt.Errorf("%w: the header is longer than %d bytes", ErrResponseTooLarge, maxHeaderBytes)
+		}
+		b, err := br.Peek(n)
+		for i := scanned; i < len(b); i++ {
+			if b[i] != '\n' {
+				continue
+			}
+			line := bytes.TrimSuffix(b[lineStart:i], []byte("\r"))
+			if len(line) == 0 && lines > 0 {
+				return nil // the empty line that ends the header
+			}
+			if lines++; lines > maxHeaderLines {
+				return fmt.Errorf("%w: more than %d header lines", ErrResponseTooLarge, maxHeaderLines)
+			}
+			lineStart = i + 1
+		}
+		scanned = len(b)
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func (t *HTTPTransport) now() time.Time {
+	if t.Now != nil {
+		return t.Now()
+	}
+	return time.Now()
+}
+
+// noteDate records how far the server's clock (its Date header) is from
+// ours at the moment the response arrived.
+func (t *HTTPTransport) noteDate(date string, received time.Time) {
+	if date == "" {
+		return
+	}
+	d, err := http.ParseTime(date)
+	if err != nil {
+		return
+	}
+	// Date has one-second resolution: compare whole seconds.
+	skew := d.Sub(received.Truncate(time.Second))
+	t.mu.Lock()
+	t.skew, t.skewKnown = skew, true
+	t.mu.Unlock()
+}
+
+// ClockSkew returns how far the server's clock is ahead of ours (negative:
+// behind), from the Date header of the latest response, and whether any
+// response carried one. Its resolution is one second.
+func (t *HTTPTransport) ClockSkew() (time.Duration, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.skew, t.skewKnown
 }
 
 func headerSize(r *http.Response) int64 {
@@ -419,7 +537,7 @@ func (t *HTTPTransport) netErr(ctx context.Context, what string, err error) erro
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		return fmt.Errorf("wsman: %s to %s: no answer within %s: %w", what, t.host(), t.ResponseTimeout, err)
+		return fmt.Errorf("wsman: %s to %s: %w (no reply within %s): %w", what, t.host(), ErrNoReply, t.ResponseTimeout, err)
 	}
 	return fmt.Errorf("wsman: %s to %s: %w", what, t.host(), err)
 }

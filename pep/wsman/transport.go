@@ -26,6 +26,16 @@ type Transport interface {
 // ErrUnauthorized reports that the server rejected the credentials.
 var ErrUnauthorized = errors.New("wsman: access denied (HTTP 401): check the user name and password")
 
+// ErrNoReply reports a server that accepted the connection and then sent
+// nothing within the transport's response timeout: a stopped or hung
+// host, or a network that drops the traffic. It is not a context deadline;
+// those are reported as the context's error.
+var ErrNoReply = errors.New("wsman: the server stopped answering")
+
+// ErrResponseTooLarge reports a response whose header or body exceeds
+// what a WS-Man server ever sends; the rest of it is not read.
+var ErrResponseTooLarge = errors.New("wsman: response too large")
+
 // StatusError is an HTTP response that carried no SOAP envelope.
 type StatusError struct {
 	StatusCode int
