@@ -38,6 +38,16 @@ var errDrop = errors.New("pepsim: drop connection")
 // server with AllowUnencrypted=false requires.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cs, _ := r.Context().Value(connKey{}).(*connState)
+	if len(r.TransferEncoding) > 0 || r.ContentLength < 0 {
+		// [MS-WSMV] 2.2.9.1.1.1: Content-Length MUST be present.
+		s.mu.Lock()
+		s.stats.Requests++
+		s.stats.Chunked++
+		s.mu.Unlock()
+		s.log.Debug("pepsim: refused a request without Content-Length", "remote", r.RemoteAddr)
+		http.Error(w, "WS-Management requests must carry Content-Length", http.StatusLengthRequired)
+		return
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	s.mu.Lock()
 	s.stats.Requests++
@@ -175,6 +185,9 @@ func (s *Server) authenticate(w http.ResponseWriter, cs *connState, header strin
 		cs.session = nil
 		cs.acceptor = &ntlmAcceptor{user: s.user, domain: s.domain, password: s.opts.Password,
 			computer: "AZS-ERCS01", now: s.opts.Now}
+		if s.opts.TLS {
+			cs.acceptor.bindings = s.bindings
+		}
 		var challenge [8]byte
 		if _, err := io.ReadFull(s.opts.Rand, challenge[:]); err != nil {
 			http.Error(w, "no randomness", http.StatusInternalServerError)
@@ -198,6 +211,9 @@ func (s *Server) authenticate(w http.ResponseWriter, cs *connState, header strin
 		if err != nil {
 			s.mu.Lock()
 			s.stats.AuthFailures++
+			if errors.Is(err, errChannelBindings) {
+				s.stats.NoChannelBindings++
+			}
 			s.mu.Unlock()
 			s.log.Debug("pepsim: authentication failed", "err", err)
 			cs.session = nil

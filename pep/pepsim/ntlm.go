@@ -5,10 +5,14 @@ import (
 	"crypto/hmac"
 	"crypto/md5"
 	"crypto/rc4"
+	"crypto/sha256"
+	"crypto/sha512"
 	"crypto/subtle"
+	"crypto/x509"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"strings"
 	"time"
 	"unicode/utf16"
@@ -54,6 +58,7 @@ const (
 	avDNSDomainName   = 4
 	avFlags           = 6
 	avTimestamp       = 7
+	avChannelBindings = 10
 
 	avFlagMIC = 0x2
 )
@@ -69,6 +74,9 @@ type ntlmAcceptor struct {
 	user, domain, password string // the account the PEP accepts
 	computer               string // NetBIOS name of the simulated ERCS VM
 	now                    func() time.Time
+	// bindings, when set (TLS), is the MsvAvChannelBindings value the
+	// AUTHENTICATE must carry.
+	bindings []byte
 
 	negotiate       []byte // raw NEGOTIATE, kept for the MIC
 	challenge       []byte // raw CHALLENGE, kept for the MIC
@@ -210,6 +218,12 @@ func (a *ntlmAcceptor) Authenticate(msg []byte) (*ntlmIdentity, error) {
 		exported = make([]byte, 16)
 		c.XORKeyStream(exported, encKey)
 	}
+	if a.bindings != nil {
+		got, _ := avValue(temp, avChannelBindings)
+		if !hmac.Equal(got, a.bindings) {
+			return nil, fmt.Errorf("%w: got %x, want %x", errChannelBindings, got, a.bindings)
+		}
+	}
 	if micRequired(temp) {
 		if len(msg) < 88 {
 			return nil, fmt.Errorf("%w: MIC announced but missing", errNTLM)
@@ -230,22 +244,64 @@ func (a *ntlmAcceptor) Authenticate(msg []byte) (*ntlmIdentity, error) {
 // micRequired reports whether the client's NTLMv2 blob (temp) carries
 // MsvAvFlags with the MIC bit.
 func micRequired(temp []byte) bool {
+	v, ok := avValue(temp, avFlags)
+	return ok && len(v) == 4 && binary.LittleEndian.Uint32(v)&avFlagMIC != 0
+}
+
+// avValue returns the value of AV pair id in the client's NTLMv2 blob.
+func avValue(temp []byte, id uint16) ([]byte, bool) {
 	if len(temp) < 28 {
-		return false
+		return nil, false
 	}
 	av := temp[28:]
 	for len(av) >= 4 {
-		id := binary.LittleEndian.Uint16(av)
+		k := binary.LittleEndian.Uint16(av)
 		n := int(binary.LittleEndian.Uint16(av[2:]))
-		if id == avEOL || len(av) < 4+n {
-			return false
+		if k == avEOL || len(av) < 4+n {
+			return nil, false
 		}
-		if id == avFlags && n == 4 {
-			return binary.LittleEndian.Uint32(av[4:])&avFlagMIC != 0
+		if k == id {
+			return av[4 : 4+n], true
 		}
 		av = av[4+n:]
 	}
-	return false
+	return nil, false
+}
+
+// errChannelBindings is a refused AUTHENTICATE over TLS: the channel
+// bindings are missing or do not match the listener's certificate, as a
+// WinRM listener with CbtHardeningLevel=Strict refuses it.
+var errChannelBindings = errors.New("pepsim: NTLM channel bindings missing or wrong (CbtHardeningLevel=Strict)")
+
+// channelBindingHash returns the MsvAvChannelBindings a client must send
+// to a TLS listener serving the certificate certDER: the MD5 of the RFC
+// 2744 gss_channel_bindings_struct (no initiator or acceptor address)
+// whose application data is RFC 5929's "tls-server-end-point:" and the
+// certificate's hash (its signature hash, SHA-256 for MD5 and SHA-1).
+func channelBindingHash(certDER []byte) ([]byte, error) {
+	cert, err := x509.ParseCertificate(certDER)
+	if err != nil {
+		return nil, err
+	}
+	var h hash.Hash
+	switch cert.SignatureAlgorithm {
+	case x509.SHA384WithRSA, x509.ECDSAWithSHA384, x509.SHA384WithRSAPSS:
+		h = sha512.New384()
+	case x509.SHA512WithRSA, x509.ECDSAWithSHA512, x509.SHA512WithRSAPSS:
+		h = sha512.New()
+	case x509.PureEd25519, x509.UnknownSignatureAlgorithm:
+		return nil, fmt.Errorf("no tls-server-end-point hash for %v", cert.SignatureAlgorithm)
+	default:
+		h = sha256.New()
+	}
+	h.Write(certDER)
+	app := append([]byte("tls-server-end-point:"), h.Sum(nil)...)
+	var b bytes.Buffer
+	b.Write(make([]byte, 16)) // initiator and acceptor address types and lengths: 0
+	_ = binary.Write(&b, binary.LittleEndian, uint32(len(app)))
+	b.Write(app)
+	sum := md5.Sum(b.Bytes())
+	return sum[:], nil
 }
 
 // ntlmSession seals and signs messages in both directions of one

@@ -5,10 +5,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/bodgit/ntlmssp"
-	ntlmhttp "github.com/bodgit/ntlmssp/http"
 
 	"github.com/azs-courier/azs-courier/pep/pepsim"
 	"github.com/azs-courier/azs-courier/pep/psrp"
@@ -77,24 +73,22 @@ func TestPlaintextRefused(t *testing.T) {
 	}
 
 	// Authenticated with an empty POST, then a body the client did not
-	// seal: the fallback masterzen's NewEncryption takes.
-	nc, _ := ntlmssp.NewClient(ntlmssp.SetUserInfo("CloudAdmin", testPassword), ntlmssp.SetDomain("AZS"))
-	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{}}
-	defer hc.CloseIdleConnections()
-	c, _ := ntlmhttp.NewClient(hc, nc, ntlmhttp.Encryption(false))
-	for i, b := range []string{"", body} {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL(), strings.NewReader(b))
-		req.Header.Set("Content-Type", "application/soap+xml;charset=UTF-8")
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		want := []int{http.StatusOK, http.StatusUnauthorized}[i]
-		if resp.StatusCode != want {
-			t.Errorf("authenticated POST %d: got HTTP %d, want %d", i, resp.StatusCode, want)
-		}
+	// seal on the same connection: the fallback masterzen's NewEncryption
+	// takes.
+	c, status := dial(t, srv, `AZS\CloudAdmin`, testPassword)
+	if status != http.StatusOK {
+		t.Fatalf("authenticating POST: got HTTP %d, want 200", status)
+	}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL(), strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/soap+xml;charset=UTF-8")
+	resp, err = c.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("authenticated plain body: got HTTP %d, want 401", resp.StatusCode)
 	}
 	st := srv.Stats()
 	if st.Plaintext != 1 {
@@ -102,5 +96,24 @@ func TestPlaintextRefused(t *testing.T) {
 	}
 	if srv.OpenShells() != 0 {
 		t.Errorf("open shells: got %d, want 0 (nothing served)", srv.OpenShells())
+	}
+}
+
+// TestChunkedRefused checks that a request without Content-Length is
+// refused ([MS-WSMV] 2.2.9.1.1.1: Content-Length MUST be present).
+func TestChunkedRefused(t *testing.T) {
+	srv := start(t, pepsim.Options{})
+	// A body of unknown length makes net/http send it chunked.
+	body := io.MultiReader(strings.NewReader("<s:Envelope/>"))
+	resp, err := http.Post(srv.URL(), "application/soap+xml;charset=UTF-8", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusLengthRequired {
+		t.Errorf("chunked POST: got HTTP %d, want 411", resp.StatusCode)
+	}
+	if n := srv.Stats().Chunked; n != 1 {
+		t.Errorf("Stats.Chunked = %d, want 1", n)
 	}
 }

@@ -51,7 +51,9 @@ type Options struct {
 	Addr string
 	// TLS serves HTTPS (WinRM's 5986 listener) with a certificate from a
 	// throwaway CA; see [Server.CertPool]. Over TLS, NTLM authenticates and
-	// bodies may travel unsealed, as WinRM allows on HTTPS.
+	// bodies may travel unsealed, as WinRM allows on HTTPS. The listener
+	// behaves as CbtHardeningLevel=Strict: an NTLM AUTHENTICATE must carry
+	// the channel bindings of the TLS connection ([MS-NLMP] 3.1.5.1.2).
 	TLS bool
 	// User is the PEP account, DOMAIN\name; "" means DefaultUser.
 	User string
@@ -122,6 +124,12 @@ type Stats struct {
 	Plaintext int
 	// AuthFailures counts rejected AUTHENTICATE messages.
 	AuthFailures int
+	// Chunked counts requests refused because they came without a
+	// Content-Length ([MS-WSMV] 2.2.9.1.1.1).
+	Chunked int
+	// NoChannelBindings counts AUTHENTICATE messages refused over TLS for
+	// missing or wrong channel bindings.
+	NoChannelBindings int
 }
 
 // Session describes a runspace pool as the client opened it, for tests of
@@ -145,6 +153,7 @@ type Server struct {
 	http     *http.Server
 	url      string
 	certPEM  []byte
+	bindings []byte // MsvAvChannelBindings a client over TLS must send
 	log      *slog.Logger
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -214,7 +223,7 @@ func Start(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("pepsim: listen on %s: %w", opts.Addr, err)
 	}
 	scheme := "http"
-	var certPEM []byte
+	var certPEM, bindings []byte
 	if opts.TLS {
 		ca, err := loopbackca.New(opts.Now(), "AZS-ERCS01 (pepsim) test CA")
 		if err != nil {
@@ -223,6 +232,10 @@ func Start(opts Options) (*Server, error) {
 		}
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{ca.Cert}, MinVersion: tls.VersionTLS12})
 		scheme, certPEM = "https", ca.PEM
+		if bindings, err = channelBindingHash(ca.Cert.Certificate[0]); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("pepsim: certificate: %w", err)
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
@@ -232,6 +245,7 @@ func Start(opts Options) (*Server, error) {
 		listener: ln,
 		url:      scheme + "://" + ln.Addr().String() + "/wsman",
 		certPEM:  certPEM,
+		bindings: bindings,
 		log:      log,
 		ctx:      ctx,
 		cancel:   cancel,

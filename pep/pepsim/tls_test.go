@@ -2,9 +2,15 @@ package pepsim_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
+	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/bodgit/ntlmssp"
 
 	"github.com/azs-courier/azs-courier/pep"
 	"github.com/azs-courier/azs-courier/pep/pepsim"
@@ -44,5 +50,62 @@ func TestHTTPS(t *testing.T) {
 	}
 	if got := srv.Stats().Requests; got != st.Requests {
 		t.Errorf("requests after a refused TLS handshake: got %d, want %d", got, st.Requests)
+	}
+}
+
+// TestHTTPSChannelBindingsRequired checks that the TLS listener refuses an
+// NTLM AUTHENTICATE without the channel bindings of its certificate, as
+// WinRM does with CbtHardeningLevel=Strict, and accepts it with them.
+func TestHTTPSChannelBindingsRequired(t *testing.T) {
+	srv := start(t, pepsim.Options{TLS: true})
+	for _, tt := range []struct {
+		name     string
+		bindings func(cs *tls.ConnectionState) *ntlmssp.ChannelBindings
+		want     int
+	}{
+		{"none", func(*tls.ConnectionState) *ntlmssp.ChannelBindings { return nil }, http.StatusUnauthorized},
+		{"another certificate", func(*tls.ConnectionState) *ntlmssp.ChannelBindings {
+			sum := sha256.Sum256([]byte("not the certificate"))
+			return &ntlmssp.ChannelBindings{ApplicationData: append([]byte("tls-server-end-point:"), sum[:]...)}
+		}, http.StatusUnauthorized},
+		{"tls-server-end-point", func(cs *tls.ConnectionState) *ntlmssp.ChannelBindings {
+			sum := sha256.Sum256(cs.PeerCertificates[0].Raw)
+			return &ntlmssp.ChannelBindings{ApplicationData: append([]byte("tls-server-end-point:"), sum[:]...)}
+		}, http.StatusOK},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			nc, _ := ntlmssp.NewClient(ntlmssp.SetUserInfo("CloudAdmin", testPassword), ntlmssp.SetDomain("AZS"), ntlmssp.SetVersion(ntlmssp.DefaultVersion()))
+			hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: srv.CertPool()}, MaxConnsPerHost: 1}}
+			defer hc.CloseIdleConnections()
+			var token []byte
+			var status int
+			var lastTLS *tls.ConnectionState
+			for leg := range 2 {
+				var cb *ntlmssp.ChannelBindings
+				if leg == 1 {
+					cb = tt.bindings(lastTLS)
+				}
+				out, err := nc.Authenticate(token, cb)
+				if err != nil {
+					t.Fatal(err)
+				}
+				req, _ := http.NewRequest(http.MethodPost, srv.URL(), nil)
+				req.Header.Set("Authorization", "Negotiate "+base64.StdEncoding.EncodeToString(out))
+				resp, err := hc.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				lastTLS, status = resp.TLS, resp.StatusCode
+				tok, _ := strings.CutPrefix(resp.Header.Get("WWW-Authenticate"), "Negotiate ")
+				token, _ = base64.StdEncoding.DecodeString(tok)
+			}
+			if status != tt.want {
+				t.Errorf("AUTHENTICATE with %s channel bindings: HTTP %d, want %d", tt.name, status, tt.want)
+			}
+		})
+	}
+	if n := srv.Stats().NoChannelBindings; n != 2 {
+		t.Errorf("Stats.NoChannelBindings = %d, want 2", n)
 	}
 }
