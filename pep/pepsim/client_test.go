@@ -35,6 +35,9 @@ func TestClientSession(t *testing.T) {
 	if s.ProtocolVersion == "" || s.ProtocolVersion[:2] != "2." {
 		t.Errorf("protocolversion %q, want 2.x", s.ProtocolVersion)
 	}
+	if s.IdleTimeout != "PT3600S" {
+		t.Errorf("IdleTimeOut %q, want PT3600S (the module's New-PSSessionOption -IdleTimeout 3600000)", s.IdleTimeout)
+	}
 	if s.OperationTimeout != "PT20S" {
 		t.Errorf("OperationTimeout %q, want PT20S (pypsrp's, the module's default)", s.OperationTimeout)
 	}

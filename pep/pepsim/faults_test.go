@@ -225,6 +225,10 @@ func TestBadRequests(t *testing.T) {
 		{"not XML", "<s:Envelope", "w:SchemaValidationError"},
 		{"cmd shell", strings.Replace(envelope(actCreate, "", protocolOption, createBody(rpid), "PT20S"), pepsim.ResourceURI, "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd", 1), "w:DestinationUnreachable"},
 		{"no protocolversion", envelope(actCreate, "", "", createBody(rpid), "PT20S"), "w:InvalidParameter"},
+		// [MS-PSRP] 3.1.5.3.1: the option MUST carry MustComply=True.
+		{"protocolversion without MustComply", envelope(actCreate, "", `<wsman:Option Name="protocolversion">2.3</wsman:Option>`, createBody(rpid), "PT20S"), "w:InvalidParameter"},
+		// masterzen's soap package writes mustUnderstand unqualified.
+		{"unqualified mustUnderstand", strings.ReplaceAll(envelope(actCreate, "", protocolOption, createBody(rpid), "PT20S"), "s:mustUnderstand", "mustUnderstand"), "w:SchemaValidationError"},
 		{"unknown shell", envelope(actReceive, psrp.NewGUID().String(), "", `<rsp:Receive><rsp:DesiredStream>stdout</rsp:DesiredStream></rsp:Receive>`, "PT1S"), "w:InvalidSelectors"},
 		{"unknown action", envelope("http://schemas.xmlsoap.org/ws/2004/09/transfer/Get", "", "", "", "PT1S"), "a:ActionNotSupported"},
 		{"bad timeout", envelope(actReceive, rpid.String(), "", `<rsp:Receive><rsp:DesiredStream>stdout</rsp:DesiredStream></rsp:Receive>`, "20 seconds"), "w:InvalidParameter"},

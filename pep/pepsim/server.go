@@ -142,6 +142,7 @@ type Session struct {
 	ProtocolVersion  string // the protocolversion option
 	OperationTimeout string // as sent, e.g. PT20S
 	MaxEnvelopeSize  string
+	IdleTimeout      string // rsp:IdleTimeOut of the Create, e.g. PT3600S; "" when none was sent
 }
 
 // Server is a running simulated PEP. Its methods are safe for concurrent use.

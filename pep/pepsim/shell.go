@@ -103,8 +103,20 @@ func (s *Server) create(req *request, cs *connState) (string, *wsmanFault) {
 	case strings.TrimSpace(body.CreationXML) == "":
 		return "", faultInvalid("The WS-Management service cannot process the request because the creationXml for the PowerShell shell is missing. ")
 	}
-	if v, ok := req.option("protocolversion"); !ok || !strings.HasPrefix(v, "2.") {
+	v, comply, ok := req.optionComply("protocolversion")
+	switch {
+	case !ok || !strings.HasPrefix(v, "2."):
 		return "", faultInvalid("The WS-Management service cannot process the request because the protocolversion option is missing or not 2.x. ")
+	case !comply:
+		// [MS-PSRP] 3.1.5.3.1: Name = ProtocolVersion, MustComply=True.
+		return "", faultInvalid(`The WS-Management service cannot process the request because the protocolversion option does not carry MustComply="true". `)
+	}
+	idle := "PT7200.000S" // WinRM's default when the client asks for none
+	if t := strings.TrimSpace(body.IdleTimeOut); t != "" {
+		if _, err := operationTimeout(t); err != nil {
+			return "", faultInvalid(fmt.Sprintf("The IdleTimeOut %q is not an xs:duration. ", t))
+		}
+		idle = t
 	}
 	rpid, err := psrp.ParseGUID(body.ShellID)
 	if err != nil {
@@ -165,7 +177,8 @@ func (s *Server) create(req *request, cs *connState) (string, *wsmanFault) {
 	proto, _ := req.option("protocolversion")
 	s.sessions = append(s.sessions, Session{ShellID: sh.id, Owner: sh.owner, Locale: req.Header.Locale.Lang,
 		DataLocale: req.Header.DataLocale.Lang, ProtocolVersion: proto,
-		OperationTimeout: req.Header.OperationTimeout, MaxEnvelopeSize: req.Header.MaxEnvelopeSize})
+		OperationTimeout: req.Header.OperationTimeout, MaxEnvelopeSize: req.Header.MaxEnvelopeSize,
+		IdleTimeout: strings.TrimSpace(body.IdleTimeOut)})
 	sh.queue(nil, psrp.DefaultSessionCapability)
 	sh.queue(nil, psrp.PSVersionTable(psVersionTable, psVersionOrder))
 	if s.faults.BrokenPool {
@@ -181,7 +194,7 @@ func (s *Server) create(req *request, cs *connState) (string, *wsmanFault) {
 		`</w:ResourceURI><w:SelectorSet><w:Selector Name="ShellId">` + sh.id + `</w:Selector></w:SelectorSet></a:ReferenceParameters></x:ResourceCreated>` +
 		`<rsp:Shell xmlns:rsp="` + nsShell + `"><rsp:ShellId>` + sh.id + `</rsp:ShellId><rsp:ResourceUri>` + ResourceURI + `</rsp:ResourceUri>` +
 		`<rsp:Owner>` + esc(sh.owner) + `</rsp:Owner><rsp:ClientIP>` + esc(sh.clientIP) + `</rsp:ClientIP><rsp:ProcessId>4242</rsp:ProcessId>` +
-		`<rsp:IdleTimeOut>PT7200.000S</rsp:IdleTimeOut><rsp:InputStreams>stdin pr</rsp:InputStreams><rsp:OutputStreams>stdout</rsp:OutputStreams>` +
+		`<rsp:IdleTimeOut>` + esc(idle) + `</rsp:IdleTimeOut><rsp:InputStreams>stdin pr</rsp:InputStreams><rsp:OutputStreams>stdout</rsp:OutputStreams>` +
 		`<rsp:MaxIdleTimeOut>PT2147483.647S</rsp:MaxIdleTimeOut><rsp:Locale>en-US</rsp:Locale><rsp:DataLocale>en-US</rsp:DataLocale>` +
 		`<rsp:CompressionMode>NoCompression</rsp:CompressionMode><rsp:ProfileLoaded>Yes</rsp:ProfileLoaded><rsp:Encoding>UTF8</rsp:Encoding>` +
 		`<rsp:BufferMode>Block</rsp:BufferMode><rsp:State>Connected</rsp:State><rsp:ShellRunTime>P0DT0H0M0S</rsp:ShellRunTime>` +

@@ -53,13 +53,15 @@ type request struct {
 			Value string `xml:",chardata"`
 		} `xml:"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd SelectorSet>Selector"`
 		Options []struct {
-			Name  string `xml:"Name,attr"`
-			Value string `xml:",chardata"`
+			Name       string `xml:"Name,attr"`
+			MustComply string `xml:"MustComply,attr"`
+			Value      string `xml:",chardata"`
 		} `xml:"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd OptionSet>Option"`
 	} `xml:"http://www.w3.org/2003/05/soap-envelope Header"`
 	Body struct {
 		Shell *struct {
 			ShellID       string `xml:"ShellId,attr"`
+			IdleTimeOut   string `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell IdleTimeOut"`
 			InputStreams  string `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell InputStreams"`
 			OutputStreams string `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell OutputStreams"`
 			CreationXML   string `xml:"http://schemas.microsoft.com/powershell creationXml"`
@@ -100,12 +102,19 @@ func (r *request) selector(name string) string {
 }
 
 func (r *request) option(name string) (string, bool) {
+	v, _, ok := r.optionComply(name)
+	return v, ok
+}
+
+// optionComply returns an option's value and whether it carries
+// MustComply="true".
+func (r *request) optionComply(name string) (value string, mustComply, ok bool) {
 	for _, o := range r.Header.Options {
 		if o.Name == name { // the PowerShell plugin matches case-sensitively
-			return strings.TrimSpace(o.Value), true
+			return strings.TrimSpace(o.Value), strings.EqualFold(strings.TrimSpace(o.MustComply), "true"), true
 		}
 	}
-	return "", false
+	return "", false, false
 }
 
 // parseRequest decodes a WS-Man request envelope and checks the headers
@@ -123,7 +132,48 @@ func parseRequest(b []byte) (*request, *wsmanFault) {
 	case r.Header.MessageID == "":
 		return nil, faultSchema("The WS-Management service cannot process the request because the header wsa:MessageID is missing.")
 	}
+	if f := checkMustUnderstand(b); f != nil {
+		return nil, f
+	}
 	return &r, nil
+}
+
+// checkMustUnderstand refuses a header element whose mustUnderstand
+// attribute is not the SOAP envelope's (SOAP 1.2 part 1, 5.2.3): an
+// unqualified mustUnderstand, as masterzen's soap package writes it, is an
+// unknown attribute to a SOAP processor, so the header it was meant to
+// guard would go unchecked.
+func checkMustUnderstand(b []byte) *wsmanFault {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	depth := 0
+	inHeader := false
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return nil // parseRequest already accepted the XML
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			if depth == 2 && t.Name.Space == nsSOAP && t.Name.Local == "Header" {
+				inHeader = true
+				continue
+			}
+			if !inHeader {
+				continue
+			}
+			for _, a := range t.Attr {
+				if a.Name.Local == "mustUnderstand" && a.Name.Space != nsSOAP {
+					return faultSchema(fmt.Sprintf("The WS-Management service cannot process the request because the %s header carries a mustUnderstand attribute outside the SOAP envelope namespace %s.", t.Name.Local, nsSOAP))
+				}
+			}
+		case xml.EndElement:
+			depth--
+			if depth == 1 && inHeader {
+				return nil
+			}
+		}
+	}
 }
 
 // operationTimeout parses an xs:duration such as PT20S or PT20.000S; ""

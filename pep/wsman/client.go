@@ -1,13 +1,16 @@
 package wsman
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/masterzen/simplexml/dom"
 	"github.com/masterzen/winrm/soap"
 )
 
@@ -31,20 +34,36 @@ type Client struct {
 	OperationTimeout time.Duration
 	// MaxEnvelopeSize is the largest response envelope (default 153600).
 	MaxEnvelopeSize int
+	// IdleTimeout is the rsp:IdleTimeOut a Create asks for: how long the
+	// server keeps an idle shell. Default one hour, as the module's
+	// New-PSSessionOption -IdleTimeout (3600 * 1000).
+	IdleTimeout time.Duration
 	// NewMessageID returns a fresh "uuid:…" MessageID; nil uses random IDs.
 	NewMessageID func() string
 }
 
-// Option is one wsman:Option of a request's OptionSet.
-type Option struct{ Name, Value string }
+// Option is one wsman:Option of a request's OptionSet. MustComply asks the
+// server to fail the request rather than ignore an option it cannot honour.
+type Option struct {
+	Name, Value string
+	MustComply  bool
+}
 
 // Request describes one WS-Man request.
 type Request struct {
 	Action  string
 	ShellID string // ShellId selector; empty for Create
 	Options []Option
-	// Body adds the body elements; nil sends an empty body.
-	Body func(m *soap.SoapMessage)
+	// Body adds the body elements to the s:Body element; nil sends an empty
+	// body.
+	Body func(body *dom.Element)
+}
+
+func (c *Client) idleTimeout() time.Duration {
+	if c.IdleTimeout <= 0 {
+		return time.Hour
+	}
+	return c.IdleTimeout
 }
 
 func (c *Client) defaults() (resource, locale string, timeout time.Duration, size int) {
@@ -64,27 +83,83 @@ func (c *Client) defaults() (resource, locale string, timeout time.Duration, siz
 	return
 }
 
-// Envelope builds the SOAP envelope for r with masterzen's soap package and
-// returns it with its MessageID.
+// Envelope builds the SOAP envelope for r and returns it with its
+// MessageID. It is built with masterzen's dom and the soap package's
+// namespaces, but not with soap's header builder: that one writes
+// mustUnderstand without the SOAP prefix (an attribute a SOAP processor
+// does not recognise as the SOAP one) and cannot put MustComply on an
+// option. The header follows pypsrp's and the recorded Windows clients':
+// s:mustUnderstand="true" on Action, MaxEnvelopeSize, ReplyTo/Address,
+// ResourceURI and OptionSet, "false" on the locales.
 func (c *Client) Envelope(r Request) ([]byte, string) {
 	resource, locale, timeout, size := c.defaults()
 	id := c.messageID()
-	msg := soap.NewMessage()
-	h := msg.Header().To(c.To).ReplyTo(anonymous).MaxEnvelopeSize(size).Id(id).
-		Locale(locale).Timeout(isoDuration(timeout)).Action(r.Action).ResourceURI(resource)
+	doc := dom.CreateDocument()
+	env := dom.CreateElement("Envelope")
+	doc.SetRoot(env)
+	soap.AddUsualNamespaces(env)
+	soap.DOM_NS_SOAP_ENV.SetTo(env)
+
+	h := child(env, "Header", soap.DOM_NS_SOAP_ENV)
+	setText(child(h, "To", soap.DOM_NS_ADDRESSING), c.To)
+	setText(mustUnderstand(child(child(h, "ReplyTo", soap.DOM_NS_ADDRESSING), "Address", soap.DOM_NS_ADDRESSING), true), anonymous)
+	setText(mustUnderstand(child(h, "MaxEnvelopeSize", soap.DOM_NS_WSMAN_DMTF), true), fmt.Sprint(size))
+	setText(child(h, "OperationTimeout", soap.DOM_NS_WSMAN_DMTF), isoDuration(timeout))
+	setText(child(h, "MessageID", soap.DOM_NS_ADDRESSING), id)
+	mustUnderstand(child(h, "Locale", soap.DOM_NS_WSMAN_DMTF), false).SetAttr("xml:lang", escapeAttr(locale))
+	mustUnderstand(child(h, "DataLocale", soap.DOM_NS_WSMAN_MSFT), false).SetAttr("xml:lang", escapeAttr(locale))
+	setText(mustUnderstand(child(h, "Action", soap.DOM_NS_ADDRESSING), true), r.Action)
 	if r.ShellID != "" {
-		h.ShellId(r.ShellID)
+		sel := child(child(h, "SelectorSet", soap.DOM_NS_WSMAN_DMTF), "Selector", soap.DOM_NS_WSMAN_DMTF)
+		sel.SetAttr("Name", "ShellId")
+		setText(sel, r.ShellID)
 	}
-	for _, o := range r.Options {
-		h.AddOption(soap.NewHeaderOption(o.Name, o.Value))
+	setText(mustUnderstand(child(h, "ResourceURI", soap.DOM_NS_WSMAN_DMTF), true), resource)
+	if len(r.Options) > 0 {
+		set := mustUnderstand(child(h, "OptionSet", soap.DOM_NS_WSMAN_DMTF), true)
+		for _, o := range r.Options {
+			e := child(set, "Option", soap.DOM_NS_WSMAN_DMTF)
+			if o.MustComply {
+				e.SetAttr("MustComply", "true")
+			}
+			e.SetAttr("Name", escapeAttr(o.Name))
+			setText(e, o.Value)
+		}
 	}
-	h.Build() // the header must exist before the body
+	body := child(env, "Body", soap.DOM_NS_SOAP_ENV)
 	if r.Body != nil {
-		r.Body(msg)
-	} else {
-		msg.NewBody()
+		r.Body(body)
 	}
-	return []byte(msg.String()), id
+	return []byte(doc.String()), id
+}
+
+// child appends an element in namespace ns to parent.
+func child(parent *dom.Element, name string, ns dom.Namespace) *dom.Element {
+	e := dom.CreateElement(name)
+	parent.AddChild(e)
+	ns.SetTo(e)
+	return e
+}
+
+// mustUnderstand sets the SOAP envelope's mustUnderstand attribute, with
+// the envelope's prefix (declared on the root by soap.AddUsualNamespaces).
+func mustUnderstand(e *dom.Element, v bool) *dom.Element {
+	e.SetAttr(soap.NSP_SOAP_ENV+":mustUnderstand", fmt.Sprint(v))
+	return e
+}
+
+// setText sets e's text, XML-escaped (dom writes content as it is given).
+func setText(e *dom.Element, s string) *dom.Element {
+	var b bytes.Buffer
+	_ = xml.EscapeText(&b, []byte(s))
+	return e.SetContent(b.String())
+}
+
+// escapeAttr escapes s for an attribute value.
+func escapeAttr(s string) string {
+	var b bytes.Buffer
+	_ = xml.EscapeText(&b, []byte(s))
+	return strings.ReplaceAll(b.String(), `"`, "&#34;")
 }
 
 func isoDuration(d time.Duration) string {

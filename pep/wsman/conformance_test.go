@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -369,5 +370,84 @@ func TestClockSkewFromDate(t *testing.T) {
 	skew, ok := tr.ClockSkew()
 	if !ok || skew != 7*time.Minute {
 		t.Errorf("ClockSkew = %v, %v; want 7m0s, true", skew, ok)
+	}
+}
+
+// TestEnvelopeConformance checks the header details a strict WS-Man
+// server checks: mustUnderstand is the SOAP envelope's attribute (with its
+// namespace, not an unqualified one), the protocolversion option carries
+// MustComply="true" ([MS-PSRP] 3.1.5.3.1), and the Create asks for the
+// module's one-hour idle timeout before InputStreams ([MS-WSMV] 2.2.4.37).
+func TestEnvelopeConformance(t *testing.T) {
+	tr := &fixed{body: func(req []byte) []byte { return nil }}
+	c := &Client{Transport: tr, To: "http://10.0.0.1:5985/wsman"}
+	_, _ = c.CreateShell(context.Background(), "3C44D114-8061-412A-9519-D25BA6D8977B", []byte("PSRP"))
+	if len(tr.got) != 1 {
+		t.Fatal("no Create sent")
+	}
+	d := xml.NewDecoder(bytes.NewReader(tr.got[0]))
+	var path []string
+	mustUnderstand := map[string]string{}
+	var optionAttrs []xml.Attr
+	var shellChildren []string
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("Create is not XML: %v", err)
+		}
+		switch tt := tok.(type) {
+		case xml.StartElement:
+			path = append(path, tt.Name.Local)
+			for _, a := range tt.Attr {
+				if a.Name.Local != "mustUnderstand" {
+					continue
+				}
+				if a.Name.Space != "http://www.w3.org/2003/05/soap-envelope" {
+					t.Errorf("<%s> has mustUnderstand in namespace %q, want the SOAP envelope's", tt.Name.Local, a.Name.Space)
+				}
+				mustUnderstand[tt.Name.Local] = a.Value
+			}
+			if tt.Name.Local == "Option" {
+				optionAttrs = tt.Attr
+			}
+			if len(path) >= 2 && path[len(path)-2] == "Shell" {
+				shellChildren = append(shellChildren, tt.Name.Local)
+			}
+			if tt.Name.Local == "IdleTimeOut" {
+				var v string
+				if err := d.DecodeElement(&v, &tt); err != nil {
+					t.Fatal(err)
+				}
+				path = path[:len(path)-1]
+				if v != "PT3600S" {
+					t.Errorf("IdleTimeOut = %q, want PT3600S", v)
+				}
+			}
+		case xml.EndElement:
+			path = path[:len(path)-1]
+		}
+	}
+	for _, h := range []string{"Action", "ResourceURI", "MaxEnvelopeSize", "Address", "OptionSet"} {
+		if mustUnderstand[h] != "true" {
+			t.Errorf("<%s> mustUnderstand = %q, want true", h, mustUnderstand[h])
+		}
+	}
+	var mustComply, name string
+	for _, a := range optionAttrs {
+		switch a.Name.Local {
+		case "MustComply":
+			mustComply = a.Value
+		case "Name":
+			name = a.Value
+		}
+	}
+	if name != "protocolversion" || mustComply != "true" {
+		t.Errorf("Option Name=%q MustComply=%q, want protocolversion with MustComply=true", name, mustComply)
+	}
+	if got := strings.Join(shellChildren, " "); !strings.HasPrefix(got, "IdleTimeOut InputStreams OutputStreams") {
+		t.Errorf("rsp:Shell children %q, want IdleTimeOut InputStreams OutputStreams first", got)
 	}
 }

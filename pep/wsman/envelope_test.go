@@ -165,7 +165,7 @@ func TestInvoke(t *testing.T) {
 		if len(env.Streams) != 1 || string(env.Streams[0].Data) != "PSRP" || env.ShellID != "3C44D114-8061-412A-9519-D25BA6D8977B" {
 			t.Errorf("Create body streams %+v, shell %s", env.Streams, env.ShellID)
 		}
-		for _, want := range []string{`xml:lang="en-US"`, "DataLocale", "PT20S", "<w:MaxEnvelopeSize mustUnderstand=\"true\">153600<", "stdin pr"} {
+		for _, want := range []string{`xml:lang="en-US"`, "DataLocale", "PT20S", "<w:MaxEnvelopeSize env:mustUnderstand=\"true\">153600<", "stdin pr"} {
 			if !bytes.Contains(tr.got[0], []byte(want)) {
 				t.Errorf("Create envelope lacks %q", want)
 			}

@@ -9,6 +9,9 @@ import (
 	"github.com/masterzen/winrm/soap"
 )
 
+// shellNS is the WinRS shell namespace, prefix rsp.
+var shellNS = soap.DOM_NS_WIN_SHELL
+
 // Signal codes.
 const (
 	// SignalTerminate closes a command after it finished.
@@ -26,18 +29,19 @@ type Shell struct {
 
 // CreateShell creates the shell whose ShellId is the pool's ID, carrying
 // the pool's opening PSRP fragments as creationXml. It asks for
-// protocolversion 2.3. masterzen's soap package cannot put MustComply on an
-// Option; the PowerShell plugin only requires the option's name, so none is
-// sent (psrp-winrm.md §1.5).
+// protocolversion 2.3 with MustComply="true" ([MS-PSRP] 3.1.5.3.1) and for
+// the client's idle timeout (rsp:IdleTimeOut, before the stream lists as
+// [MS-WSMV] 2.2.4.37 orders them).
 func (c *Client) CreateShell(ctx context.Context, shellID string, creationXML []byte) (*Shell, error) {
 	resp, err := c.Invoke(ctx, Request{
 		Action:  ActionCreate,
-		Options: []Option{{"protocolversion", "2.3"}},
-		Body: func(m *soap.SoapMessage) {
-			sh := m.CreateBodyElement("Shell", soap.DOM_NS_WIN_SHELL)
-			sh.SetAttr("ShellId", shellID)
-			m.CreateElement(sh, "InputStreams", soap.DOM_NS_WIN_SHELL).SetContent("stdin pr")
-			m.CreateElement(sh, "OutputStreams", soap.DOM_NS_WIN_SHELL).SetContent("stdout")
+		Options: []Option{{Name: "protocolversion", Value: "2.3", MustComply: true}},
+		Body: func(body *dom.Element) {
+			sh := child(body, "Shell", shellNS)
+			sh.SetAttr("ShellId", escapeAttr(shellID))
+			setText(child(sh, "IdleTimeOut", shellNS), isoDuration(c.idleTimeout()))
+			setText(child(sh, "InputStreams", shellNS), "stdin pr")
+			setText(child(sh, "OutputStreams", shellNS), "stdout")
 			cx := dom.CreateElement("creationXml")
 			cx.SetAttr("xmlns", nsPowerShell)
 			cx.SetContent(base64.StdEncoding.EncodeToString(creationXML))
@@ -60,11 +64,11 @@ func (c *Client) CreateShell(ctx context.Context, shellID string, creationXML []
 func (s *Shell) Command(ctx context.Context, commandID string, args []byte) (string, error) {
 	resp, err := s.Client.Invoke(ctx, Request{
 		Action: ActionCommand, ShellID: s.ID,
-		Body: func(m *soap.SoapMessage) {
-			cl := m.CreateBodyElement("CommandLine", soap.DOM_NS_WIN_SHELL)
-			cl.SetAttr("CommandId", commandID)
-			m.CreateElement(cl, "Command", soap.DOM_NS_WIN_SHELL)
-			m.CreateElement(cl, "Arguments", soap.DOM_NS_WIN_SHELL).SetContent(base64.StdEncoding.EncodeToString(args))
+		Body: func(body *dom.Element) {
+			cl := child(body, "CommandLine", shellNS)
+			cl.SetAttr("CommandId", escapeAttr(commandID))
+			child(cl, "Command", shellNS)
+			child(cl, "Arguments", shellNS).SetContent(base64.StdEncoding.EncodeToString(args))
 		},
 	})
 	if err != nil {
@@ -81,12 +85,11 @@ func (s *Shell) Command(ctx context.Context, commandID string, args []byte) (str
 func (s *Shell) Send(ctx context.Context, commandID, stream string, data []byte) error {
 	_, err := s.Client.Invoke(ctx, Request{
 		Action: ActionSend, ShellID: s.ID,
-		Body: func(m *soap.SoapMessage) {
-			send := m.CreateBodyElement("Send", soap.DOM_NS_WIN_SHELL)
-			st := m.CreateElement(send, "Stream", soap.DOM_NS_WIN_SHELL)
-			st.SetAttr("Name", stream)
+		Body: func(body *dom.Element) {
+			st := child(child(body, "Send", shellNS), "Stream", shellNS)
+			st.SetAttr("Name", escapeAttr(stream))
 			if commandID != "" {
-				st.SetAttr("CommandId", commandID)
+				st.SetAttr("CommandId", escapeAttr(commandID))
 			}
 			st.SetContent(base64.StdEncoding.EncodeToString(data))
 		},
@@ -100,14 +103,13 @@ func (s *Shell) Send(ctx context.Context, commandID, stream string, data []byte)
 func (s *Shell) Receive(ctx context.Context, commandID string) (*Response, error) {
 	return s.Client.Invoke(ctx, Request{
 		Action: ActionReceive, ShellID: s.ID,
-		Options: []Option{{"WSMAN_CMDSHELL_OPTION_KEEPALIVE", "TRUE"}},
-		Body: func(m *soap.SoapMessage) {
-			r := m.CreateBodyElement("Receive", soap.DOM_NS_WIN_SHELL)
-			ds := m.CreateElement(r, "DesiredStream", soap.DOM_NS_WIN_SHELL)
+		Options: []Option{{Name: "WSMAN_CMDSHELL_OPTION_KEEPALIVE", Value: "TRUE"}},
+		Body: func(body *dom.Element) {
+			ds := child(child(body, "Receive", shellNS), "DesiredStream", shellNS)
 			if commandID != "" {
-				ds.SetAttr("CommandId", commandID)
+				ds.SetAttr("CommandId", escapeAttr(commandID))
 			}
-			ds.SetContent("stdout")
+			setText(ds, "stdout")
 		},
 	})
 }
@@ -116,10 +118,10 @@ func (s *Shell) Receive(ctx context.Context, commandID string) (*Response, error
 func (s *Shell) Signal(ctx context.Context, commandID, code string) error {
 	_, err := s.Client.Invoke(ctx, Request{
 		Action: ActionSignal, ShellID: s.ID,
-		Body: func(m *soap.SoapMessage) {
-			sig := m.CreateBodyElement("Signal", soap.DOM_NS_WIN_SHELL)
-			sig.SetAttr("CommandId", commandID)
-			m.CreateElement(sig, "Code", soap.DOM_NS_WIN_SHELL).SetContent(code)
+		Body: func(body *dom.Element) {
+			sig := child(body, "Signal", shellNS)
+			sig.SetAttr("CommandId", escapeAttr(commandID))
+			setText(child(sig, "Code", shellNS), code)
 		},
 	})
 	return err
