@@ -3,10 +3,8 @@ package courier
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -33,26 +31,14 @@ func Read(r io.Reader) (*Artefact, error) {
 // MaxSize is refused before it is read. The returned manifest is nil when
 // there is none; a mismatch is a *MismatchError (ErrIntegrity).
 func ReadFile(path string) (*Artefact, *Manifest, error) {
-	f, err := os.Open(path)
+	f, err := OpenRegular(path)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, &InputError{
-				Problem: fmt.Sprintf("%s does not exist", path),
-				Fix:     "check the path and the drive letter or mount point of the removable media",
-			}
-		}
-		return nil, nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, nil, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
 		return nil, nil, fmt.Errorf("stat %s: %w", path, err)
-	}
-	if st.IsDir() {
-		return nil, nil, &InputError{
-			Problem: fmt.Sprintf("%s is a folder", path),
-			Fix:     "give the token or key file inside it",
-		}
 	}
 	if st.Size() > MaxSize {
 		return nil, nil, fmt.Errorf("%s: %w", path, tooLargeError(st.Size()))
@@ -159,43 +145,6 @@ func verifyWritten(path string, a *Artefact) error {
 			Got:  got,
 			Fix:  "the drive did not keep what was written: use another drive or folder",
 		}
-	}
-	return nil
-}
-
-// writeAtomic writes data to path through a synced temporary file and a
-// rename, then syncs the folder.
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("create a temporary file in %s: %w", dir, err)
-	}
-	name := tmp.Name()
-	fail := func(err error) error {
-		tmp.Close()
-		os.Remove(name)
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return fail(fmt.Errorf("write %s: %w", name, err))
-	}
-	if err := tmp.Sync(); err != nil {
-		return fail(fmt.Errorf("sync %s: %w", name, err))
-	}
-	if err := tmp.Close(); err != nil {
-		return fail(fmt.Errorf("close %s: %w", name, err))
-	}
-	if err := os.Chmod(name, 0o644); err != nil {
-		os.Remove(name)
-		return fmt.Errorf("set permissions on %s: %w", name, err)
-	}
-	if err := os.Rename(name, path); err != nil {
-		os.Remove(name)
-		return fmt.Errorf("rename %s to %s: %w", name, path, err)
-	}
-	if err := syncDir(dir); err != nil {
-		return fmt.Errorf("sync folder %s: %w", dir, err)
 	}
 	return nil
 }

@@ -49,12 +49,12 @@ func ManifestPath(artefactPath string) string { return artefactPath + ManifestSu
 // error when there is none.
 func ReadManifest(artefactPath string) (*Manifest, error) {
 	p := ManifestPath(artefactPath)
-	f, err := os.Open(p)
-	if errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
+	f, err := OpenRegular(p)
 	if err != nil {
-		return nil, fmt.Errorf("open manifest %s: %w", p, err)
+		return nil, fmt.Errorf("manifest: %w", err)
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, 64<<10))

@@ -13,3 +13,11 @@ func lockFile(f *os.File) error { return nil }
 
 // unlockFile does nothing; see lockFile.
 func unlockFile(f *os.File) error { return nil }
+
+// openNoBlock opens path for reading.
+func openNoBlock(path string) (*os.File, error) { return os.Open(path) }
+
+func isLinkLoop(err error) bool       { return false }
+func isReadOnlyVolume(err error) bool { return false }
+func isDiskFull(err error) bool       { return false }
+func volumeRoot(dir string) string    { return dir }

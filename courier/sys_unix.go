@@ -5,6 +5,7 @@ package courier
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"syscall"
 )
 
@@ -28,3 +29,47 @@ func lockFile(f *os.File) error { return syscall.Flock(int(f.Fd()), syscall.LOCK
 
 // unlockFile releases the lock taken by lockFile.
 func unlockFile(f *os.File) error { return syscall.Flock(int(f.Fd()), syscall.LOCK_UN) }
+
+// openNoBlock opens path for reading without blocking on a FIFO that has no
+// writer; the caller then refuses anything that is not a regular file.
+func openNoBlock(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+}
+
+func isLinkLoop(err error) bool { return errors.Is(err, syscall.ELOOP) }
+
+func isReadOnlyVolume(err error) bool { return errors.Is(err, syscall.EROFS) }
+
+func isDiskFull(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+}
+
+// volumeRoot returns the mount point that holds dir: the highest folder
+// above it on the same device.
+func volumeRoot(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return dir
+	}
+	dev := func(p string) (uint64, bool) {
+		var st syscall.Stat_t
+		if syscall.Stat(p, &st) != nil {
+			return 0, false
+		}
+		return uint64(st.Dev), true
+	}
+	d, ok := dev(abs)
+	if !ok {
+		return dir
+	}
+	for {
+		parent := filepath.Dir(abs)
+		if parent == abs {
+			return abs
+		}
+		if pd, ok := dev(parent); !ok || pd != d {
+			return abs
+		}
+		abs = parent
+	}
+}

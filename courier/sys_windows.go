@@ -3,7 +3,9 @@
 package courier
 
 import (
+	"errors"
 	"os"
+	"path/filepath"
 
 	"golang.org/x/sys/windows"
 )
@@ -22,4 +24,35 @@ func lockFile(f *os.File) error {
 func unlockFile(f *os.File) error {
 	ol := new(windows.Overlapped)
 	return windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, ol)
+}
+
+// openNoBlock opens path for reading. Windows has no FIFOs in the file
+// system; named pipes live under \\.\pipe\ and are refused as not regular.
+func openNoBlock(path string) (*os.File, error) { return os.Open(path) }
+
+// isLinkLoop reports a chain of reparse points that cannot be resolved.
+func isLinkLoop(err error) bool {
+	return errors.Is(err, windows.ERROR_CANT_RESOLVE_FILENAME) || errors.Is(err, windows.ERROR_CANT_ACCESS_FILE)
+}
+
+// isReadOnlyVolume reports a write-protected medium (a USB stick's switch,
+// an SD card's lock) or a volume mounted read-only.
+func isReadOnlyVolume(err error) bool {
+	return errors.Is(err, windows.ERROR_WRITE_PROTECT)
+}
+
+func isDiskFull(err error) bool {
+	return errors.Is(err, windows.ERROR_DISK_FULL) || errors.Is(err, windows.ERROR_HANDLE_DISK_FULL)
+}
+
+// volumeRoot returns the drive of dir, as Explorer names it: E:\.
+func volumeRoot(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return dir
+	}
+	if v := filepath.VolumeName(abs); v != "" {
+		return v + `\`
+	}
+	return abs
 }

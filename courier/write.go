@@ -1,0 +1,129 @@
+package courier
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// TempMarker is in the name of every temporary file and folder written
+// next to an output before it is renamed into place:
+// "<name>.azs-tmp-<random>". It has no leading dot, so that Windows tools do
+// not mark it hidden (the attribute would survive the rename).
+const TempMarker = ".azs-tmp-"
+
+// ReadOnlyError reports a folder or drive that cannot be written to.
+type ReadOnlyError struct {
+	Place string // the drive (E:\, a mount point) or the folder
+	Err   error
+}
+
+func (e *ReadOnlyError) Error() string {
+	return fmt.Sprintf("%s is write-protected or read-only; choose another folder or remove the write protection", e.Place)
+}
+
+func (e *ReadOnlyError) Unwrap() error { return e.Err }
+
+// DiskFullError reports a drive with no room left for an output.
+type DiskFullError struct {
+	Place string
+	Err   error
+}
+
+func (e *DiskFullError) Error() string {
+	return fmt.Sprintf("%s is full; free some space on it or choose another drive", e.Place)
+}
+
+func (e *DiskFullError) Unwrap() error { return e.Err }
+
+// writeError turns a failure to write into dir into a message that names
+// the drive or folder and the fix, rather than the temporary file's name.
+func writeError(dir string, err error) error {
+	switch {
+	case isReadOnlyVolume(err):
+		return &ReadOnlyError{Place: volumeRoot(dir), Err: err}
+	case errors.Is(err, fs.ErrPermission):
+		return &ReadOnlyError{Place: dir, Err: err}
+	case isDiskFull(err):
+		return &DiskFullError{Place: volumeRoot(dir), Err: err}
+	}
+	return err
+}
+
+// createTemp creates a new temporary file beside path. It is created with
+// mode 0666 less the umask, as the final file would be.
+func createTemp(path string) (*os.File, error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	for range 100 {
+		var b [6]byte
+		rand.Read(b[:])
+		name := filepath.Join(dir, base+TempMarker+hex.EncodeToString(b[:]))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return nil, writeError(filepath.Clean(dir), err)
+		}
+		return f, nil
+	}
+	return nil, fmt.Errorf("create a temporary file in %s: too many name collisions", dir)
+}
+
+// IsTemp reports whether name is one of the temporary files or folders
+// this package writes before renaming.
+func IsTemp(name string) bool { return strings.Contains(filepath.Base(name), TempMarker) }
+
+// writeAtomic writes data to path through a synced temporary file and a
+// rename, then syncs the folder. It replaces an existing file.
+func writeAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := createTemp(path)
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	fail := func(err error) error {
+		tmp.Close()
+		os.Remove(name)
+		return writeError(dir, err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		return fail(fmt.Errorf("write %s: %w", path, err))
+	}
+	if err := tmp.Sync(); err != nil {
+		return fail(fmt.Errorf("write %s: %w", path, err))
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(name)
+		return writeError(dir, fmt.Errorf("write %s: %w", path, err))
+	}
+	if err := os.Rename(name, path); err != nil {
+		os.Remove(name)
+		return writeError(dir, fmt.Errorf("put %s in place: %w", path, err))
+	}
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("sync folder %s: %w", dir, err)
+	}
+	return nil
+}
+
+// WriteFileAtomic writes data to path so that the file appears whole or not
+// at all (a temporary file beside it, synced and renamed). An existing file
+// is replaced only with force; otherwise it is an *ExistsError.
+func WriteFileAtomic(path string, data []byte, force bool) error {
+	if !force {
+		if _, err := os.Lstat(path); err == nil {
+			return &ExistsError{Path: path}
+		}
+	}
+	return writeAtomic(path, data)
+}
