@@ -36,14 +36,18 @@ vet: deps
 test: deps-package vet
 	@gofmt_out=$$(gofmt -l $$(git ls-files '*.go') 2>/dev/null); \
 	  if [ -n "$$gofmt_out" ]; then echo "gofmt needed: $$gofmt_out"; exit 1; fi
+	@tidy=$$($(GO) mod tidy -diff 2>&1) || { echo "go.mod is not tidy; run 'go mod tidy':"; echo "$$tidy"; exit 1; }
 	$(GO) test $(TESTFLAGS) ./...
 	$(MAKE) --no-print-directory windows
 
-# The Windows binary must keep compiling (cgo cross build with mingw-w64).
+# The Windows binary must keep compiling (cgo cross build with mingw-w64); it
+# carries the icon, version information and manifest, as the release does.
 windows: deps-package
+	scripts/winres.sh rsrc_windows_amd64.syso $(COMMIT)
 	CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc \
-	  $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/azs-courier.exe .
-	@echo "windows: bin/azs-courier.exe built"
+	  $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/azs-courier.exe .; \
+	  status=$$?; rm -f rsrc_windows_amd64.syso; exit $$status
+	@echo "windows: bin/azs-courier.exe built (icon, version information, manifest)"
 
 # Release packages in dist/ (Windows .exe, Linux .tar.xz, SBOMs, SHA256SUMS).
 package: deps-package

@@ -26,6 +26,7 @@ import (
 
 	"github.com/azs-courier/azs-courier/app"
 	"github.com/azs-courier/azs-courier/assets"
+	"github.com/azs-courier/azs-courier/cli"
 	"github.com/azs-courier/azs-courier/ui"
 )
 
@@ -40,21 +41,22 @@ const appID = "io.github.azscourier"
 
 func main() {
 	started := time.Now()
-	env := app.SystemEnv(app.BuildInfo{Version: version, Commit: commit})
+	appEnv := app.SystemEnv(app.BuildInfo{Version: version, Commit: commit})
+	env := cli.SystemEnv(appEnv)
 	env.RunGUI = func(ctx context.Context, opts app.GUIOptions) error {
-		return runGUI(ctx, env, opts, started)
+		return runGUI(ctx, appEnv, env.IO.ErrOut, opts, started)
 	}
 	args := os.Args[1:]
 	if len(args) == 0 {
 		detachConsole()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := app.Main(ctx, args, env)
+	code := cli.Main(ctx, args, env)
 	stop()
 	os.Exit(code)
 }
 
-func runGUI(ctx context.Context, env *app.Env, opts app.GUIOptions, started time.Time) error {
+func runGUI(ctx context.Context, env *app.Env, log io.Writer, opts app.GUIOptions, started time.Time) error {
 	a := fyneapp.NewWithID(appID)
 	a.SetIcon(assets.Icon)
 	w := a.NewWindow("AzS Courier")
@@ -74,7 +76,7 @@ func runGUI(ctx context.Context, env *app.Env, opts app.GUIOptions, started time
 	if dir := env.Getenv("AZS_COURIER_SCREENSHOT"); dir != "" {
 		a.Lifecycle().SetOnStarted(func() {
 			go func() {
-				tourErr = screenshotTour(ctx, w, u, dir, started, env.IO.ErrOut)
+				tourErr = screenshotTour(ctx, w, u, dir, started, log)
 				fyne.Do(a.Quit)
 			}()
 		})

@@ -4,24 +4,52 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 
 	"github.com/azs-courier/azs-courier/courier"
 	"github.com/azs-courier/azs-courier/courier/qr"
 )
 
-// readArtefact reads the artefact in the file at path, or standard input for
-// "-", in any encoding a user may bring; checks it against its manifest when
-// one lies beside it; checks that it is of kind want (any kind when want is
-// ""); and appends a ledger entry for step, whatever the outcome.
-func (e *Env) readArtefact(ctx context.Context, path string, want courier.Kind, step string) (*courier.Artefact, error) {
-	a, _, err := e.readArtefactManifest(ctx, path, want, step)
-	return a, err
+// Source is where an artefact, a QR image or a trace is read from: a file,
+// or a stream such as standard input or a paste.
+type Source struct {
+	Path string    // the file; ignored when R is set
+	R    io.Reader // read instead of a file when set
+	Name string    // how messages name R, e.g. "standard input"
 }
 
-// readArtefactManifest is readArtefact that also returns the manifest found
-// beside the file, if any.
-func (e *Env) readArtefactManifest(ctx context.Context, path string, want courier.Kind, step string) (*courier.Artefact, *courier.Manifest, error) {
+// FileSource reads the file at path.
+func FileSource(path string) Source { return Source{Path: path} }
+
+// StreamSource reads r, named name in messages.
+func StreamSource(name string, r io.Reader) Source { return Source{R: r, Name: name} }
+
+// String names the source in messages.
+func (s Source) String() string {
+	if s.R != nil {
+		if s.Name == "" {
+			return "the input"
+		}
+		return s.Name
+	}
+	return s.Path
+}
+
+// file returns the absolute path for ledger entries, or "-" for a stream.
+func (s Source) file() string {
+	if s.R != nil {
+		return "-"
+	}
+	return absPath(s.Path)
+}
+
+// readArtefactManifest reads the artefact from src in any encoding a user may
+// bring; checks it against its manifest when one lies beside the file;
+// checks that it is of kind want (any kind when want is ""); and appends a
+// ledger entry for step, whatever the outcome. It returns the manifest
+// found beside the file, if any.
+func (e *Env) readArtefactManifest(ctx context.Context, src Source, want courier.Kind, step string) (*courier.Artefact, *courier.Manifest, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
@@ -30,29 +58,26 @@ func (e *Env) readArtefactManifest(ctx context.Context, path string, want courie
 		m   *courier.Manifest
 		err error
 	)
-	name := path
-	if path == "-" {
-		name = "standard input"
-		a, err = courier.Read(e.IO.In)
+	if src.R != nil {
+		a, err = courier.Read(src.R)
 		if err != nil {
-			err = fmt.Errorf("standard input: %w", err)
+			err = fmt.Errorf("%s: %w", src, err)
 		}
 	} else {
-		a, m, err = courier.ReadFile(path)
+		a, m, err = courier.ReadFile(src.Path)
 	}
 	if err == nil && want != "" && a.Kind != want {
 		err = &courier.MismatchError{
-			What: "kind of artefact in " + name,
+			What: "kind of artefact in " + src.String(),
 			Want: want.Title(),
 			Got:  a.Kind.Title(),
 			Fix:  fmt.Sprintf("this step needs the %s; check you picked the right file", want.Title()),
 		}
 	}
-	entry := courier.Entry{Step: step, File: absPath(path), Outcome: "ok"}
+	entry := courier.Entry{Step: step, File: src.file(), Outcome: outcome(err)}
 	if a != nil {
 		entry.Kind, entry.SHA256, entry.CloudID = a.Kind, a.SHA256, a.CloudID()
 	}
-	entry.Outcome = outcome(err)
 	if err == nil && m != nil {
 		entry.Detail = "manifest matches"
 	}
@@ -63,14 +88,51 @@ func (e *Env) readArtefactManifest(ctx context.Context, path string, want courie
 	return a, m, nil
 }
 
-// writeArtefact writes a to path atomically with its manifest (see
-// courier.WriteFile) and appends a ledger entry for purpose.
-func (e *Env) writeArtefact(ctx context.Context, path string, a *courier.Artefact, purpose string, force bool) error {
-	return e.writeArtefactWith(ctx, path, a, courier.Manifest{Purpose: purpose}, force)
+// ReadArtefact reads a registration token or activation key from src (any
+// encoding a user may bring), checks it against the manifest beside the
+// file and against want (any kind when want is ""), and records step in the
+// custody ledger, whatever the outcome.
+func (s *Service) ReadArtefact(ctx context.Context, src Source, want ArtefactKind, step string) (*ArtefactView, error) {
+	a, m, err := s.env.readArtefactManifest(ctx, src, courier.Kind(want), step)
+	if err != nil {
+		return nil, err
+	}
+	v := newView(a, m, src.String())
+	if m == nil && src.R == nil {
+		v.Manifest = "none beside the file"
+		v.Fields = append(v.Fields, Field{"Manifest", v.Manifest})
+	}
+	return v, nil
 }
 
-// writeArtefactWith is writeArtefact with more manifest fields (stamp,
-// registration, subscription) from the step that made the artefact. Who,
+// CheckNew reports, as an error naming the file, when writing an artefact
+// to path without Force would be refused because the file or its manifest
+// exists. Commands call it before slow work whose result they write.
+func CheckNew(path string) error { return courier.CheckNew(path) }
+
+// ManifestPath returns the path of the manifest written beside path.
+func ManifestPath(path string) string { return courier.ManifestPath(path) }
+
+// WriteRequest says where to write an artefact as a file.
+type WriteRequest struct {
+	Artefact *ArtefactView
+	Path     string
+	Purpose  string // for the manifest and the ledger
+	Force    bool   // replace an existing file and manifest
+}
+
+// WriteArtefact writes the artefact to req.Path atomically with its
+// manifest, reads it back, and records the write in the custody ledger.
+func (s *Service) WriteArtefact(ctx context.Context, req WriteRequest) error {
+	if req.Artefact == nil {
+		return errors.New("nothing to write; make or import the artefact first")
+	}
+	return s.env.writeArtefactWith(ctx, req.Path, req.Artefact.a, courier.Manifest{Purpose: req.Purpose}, req.Force)
+}
+
+// writeArtefactWith writes a to path atomically with its manifest (see
+// courier.WriteFile) and appends a ledger entry. The manifest's stamp,
+// registration and purpose come from the step that made the artefact; who,
 // where, when, the app and the next step are filled in here.
 func (e *Env) writeArtefactWith(ctx context.Context, path string, a *courier.Artefact, m courier.Manifest, force bool) error {
 	if err := ctx.Err(); err != nil {
@@ -92,20 +154,53 @@ func (e *Env) writeArtefactWith(ctx context.Context, path string, a *courier.Art
 	return err
 }
 
-// writeQR saves a as AGX1 QR codes in dir (frames.txt and one PNG a part,
-// see qr.WriteDir), appends a ledger entry, and returns the number of parts.
-func (e *Env) writeQR(ctx context.Context, dir string, a *courier.Artefact, force bool) (int, error) {
-	res, err := qr.WriteDir(ctx, dir, a, qr.DirOptions{Force: force})
+// QR version caps (reference qr-frames.md, Rendering).
+const (
+	ScreenQRVersion = qr.ScreenVersion // on screen and in files: a laptop webcam reads it
+	PaperQRVersion  = qr.PaperVersion  // the densest that fits 8 codes and their text on A4
+)
+
+// QRRequest says where and how to save an artefact as QR codes.
+type QRRequest struct {
+	Artefact   *ArtefactView
+	Dir        string // created if missing
+	MaxVersion int    // QR version cap, 1–40; 0 means ScreenQRVersion
+	Sheet      bool   // also write the printable A4 sheet (PDF)
+	Force      bool   // replace files of the same names
+}
+
+// QRResult lists what WriteQR wrote.
+type QRResult struct {
+	ID     string   // the AGX1 message ID
+	Parts  int      // number of QR codes
+	Frames string   // path of frames.txt
+	PNGs   []string // one a part, in part order
+	Sheet  string   // path of the PDF sheet, if written
+}
+
+// WriteQR saves the artefact as AGX1 QR codes in req.Dir (frames.txt, one
+// PNG a part, and with Sheet the A4 PDF) and records it in the custody
+// ledger.
+func (s *Service) WriteQR(ctx context.Context, req QRRequest) (QRResult, error) {
+	if req.Artefact == nil {
+		return QRResult{}, errors.New("nothing to encode; make or import the artefact first")
+	}
+	a := req.Artefact.a
+	maxV := req.MaxVersion
+	if maxV == 0 {
+		maxV = ScreenQRVersion
+	}
+	res, err := qr.WriteDir(ctx, req.Dir, a, qr.DirOptions{MaxVersion: maxV, Sheet: req.Sheet, Force: req.Force})
 	entry := courier.Entry{Step: "qr encode", Kind: a.Kind, SHA256: a.SHA256, CloudID: a.CloudID(),
-		File: absPath(dir), Outcome: outcome(err)}
+		File: absPath(req.Dir), Outcome: outcome(err)}
 	if err == nil {
-		entry.Detail = fmt.Sprintf("%d part(s)", len(res.Frames))
+		entry.Detail = fmt.Sprintf("%d QR part(s), version ≤ %d, sheet %t", len(res.Frames), maxV, res.Sheet != "")
 	}
-	e.record(entry)
+	s.env.record(entry)
 	if err != nil {
-		return 0, err
+		return QRResult{}, err
 	}
-	return len(res.Frames), nil
+	return QRResult{ID: res.Frames[0].ID, Parts: len(res.Frames), Frames: res.Text, PNGs: res.PNGs, Sheet: res.Sheet}, nil
 }
 
 // nextStep says what the receiver of an artefact does with it.
@@ -124,10 +219,12 @@ func outcome(err error) string {
 	switch {
 	case err == nil:
 		return "ok"
+	case errors.Is(err, context.Canceled):
+		return "cancelled by the user"
 	case errors.Is(err, courier.ErrIntegrity):
-		return "integrity check failed: " + oneLine(err.Error())
+		return "integrity check failed: " + OneLine(err.Error())
 	}
-	return "failed: " + oneLine(err.Error())
+	return "failed: " + OneLine(err.Error())
 }
 
 // record appends an entry to the custody ledger. A ledger that cannot be
@@ -136,7 +233,7 @@ func (e *Env) record(entry courier.Entry) {
 	entry.Time = e.now()
 	entry.User, entry.Machine, entry.App = e.User, e.Machine, e.Build.Version
 	if _, err := e.Ledger().Append(entry); err != nil {
-		fmt.Fprintf(e.IO.ErrOut, "warning: custody ledger not updated: %s\n", oneLine(err.Error()))
+		e.warn("custody ledger not updated: " + OneLine(err.Error()))
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"github.com/azs-courier/azs-courier/azure"
 	"github.com/azs-courier/azs-courier/courier"
@@ -34,6 +35,42 @@ type SignInRequest struct {
 	// PollInterval is the wait between resource-provider checks; zero means
 	// azure's default (10 s). Training uses a short one.
 	PollInterval time.Duration
+	// RetryDelay is the first wait between retries of failed Azure requests;
+	// zero means azcore's default (800 ms).
+	RetryDelay time.Duration
+	// Subscription, when set, is used without listing the account's
+	// subscriptions first.
+	Subscription string
+}
+
+// Connected-side defaults, as the PowerShell module has them.
+const (
+	DefaultCloud         = azure.CloudPublic            // AzureCloud
+	DefaultResourceGroup = azure.DefaultResourceGroup   // azurestack
+	RegistrationLockName = azure.LockName               // the CanNotDelete lock on a registration
+	DefaultAuthMethod    = string(azure.AuthDeviceCode) // the CLI's sign-in method
+)
+
+// cloud returns the cloud req names, without using the network.
+func (req SignInRequest) cloud() (azure.Cloud, error) {
+	if req.ARMEndpoint != "" || req.AuthorityHost != "" {
+		return azure.CustomCloud(req.ARMEndpoint, req.AuthorityHost, req.CAFile)
+	}
+	if req.CAFile != "" {
+		return azure.Cloud{}, errors.New("a CA file applies to a custom cloud; give the ARM endpoint and authority host too")
+	}
+	return azure.LookupCloud(req.Cloud)
+}
+
+// Validate checks the cloud and the sign-in method without using the
+// network, so that mistakes are reported before any file is read or any
+// sign-in starts.
+func (req SignInRequest) Validate() error {
+	if _, err := req.cloud(); err != nil {
+		return err
+	}
+	_, err := azure.ParseAuthMethod(req.Method)
+	return err
 }
 
 // CloudNames returns the built-in clouds a user can choose.
@@ -76,15 +113,7 @@ type Connected struct {
 // proves the sign-in worked.
 func (s *Service) SignIn(ctx context.Context, req SignInRequest, progress func(Event)) (*Connected, error) {
 	progress = orDiscard(progress)
-	var (
-		c   azure.Cloud
-		err error
-	)
-	if req.ARMEndpoint != "" || req.AuthorityHost != "" {
-		c, err = azure.CustomCloud(req.ARMEndpoint, req.AuthorityHost, req.CAFile)
-	} else {
-		c, err = azure.LookupCloud(req.Cloud)
-	}
+	c, err := req.cloud()
 	if err != nil {
 		return nil, err
 	}
@@ -93,8 +122,12 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest, progress func(E
 		return nil, err
 	}
 	progress(Event{Step: "sign-in", Message: fmt.Sprintf("signing in to %s (%s)", c.Name, method), Fraction: -1, Level: LevelInfo})
+	retry := policy.RetryOptions{RetryDelay: req.RetryDelay}
+	if req.RetryDelay > 0 {
+		retry.MaxRetryDelay = 30 * req.RetryDelay
+	}
 	cred, err := azure.NewCredential(c, azure.CredentialOptions{
-		Method: method, TenantID: req.Tenant, ClientID: req.ClientID, ClientSecret: req.ClientSecret,
+		Method: method, TenantID: req.Tenant, ClientID: req.ClientID, ClientSecret: req.ClientSecret, Retry: retry,
 		UserPrompt: func(ctx context.Context, dc azure.DeviceCode) error {
 			if req.DeviceCode != nil {
 				return req.DeviceCode(ctx, dc.Message)
@@ -106,7 +139,11 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest, progress func(E
 	if err != nil {
 		return nil, err
 	}
-	conn := &Connected{svc: s, cloud: c, cred: cred, poll: req.PollInterval}
+	conn := &Connected{svc: s, cloud: c, cred: cred, poll: req.PollInterval, copts: azure.ClientOptions{Retry: retry}}
+	if req.Subscription != "" {
+		conn.subs = []SubscriptionView{{ID: req.Subscription, Enabled: true}}
+		return conn, nil
+	}
 	subs, err := azure.ListSubscriptions(ctx, c, cred, &conn.copts)
 	if err != nil {
 		return nil, azureError(err)
@@ -176,14 +213,22 @@ type RegisterRequest struct {
 	Location      string // "" means the cloud's default
 }
 
-// RegistrationView is a registration resource as the GUI shows it.
+// RegistrationView is a registration resource as the GUI shows it; its
+// JSON is what `registrations --json` prints.
 type RegistrationView struct {
-	ID, Name, ResourceGroup, Subscription, CloudID, BillingModel string
+	ID            string `json:"id"`
+	Name          string `json:"name"`
+	ResourceGroup string `json:"resourceGroup"`
+	Subscription  string `json:"subscriptionId"`
+	Location      string `json:"location"`
+	CloudID       string `json:"cloudId"`
+	ObjectID      string `json:"objectId"`
+	BillingModel  string `json:"billingModel"`
 }
 
 func registrationView(i *azure.RegistrationInfo) RegistrationView {
 	return RegistrationView{ID: i.ID, Name: i.Name, ResourceGroup: i.ResourceGroup, Subscription: i.SubscriptionID,
-		CloudID: i.CloudID, BillingModel: i.BillingModel}
+		Location: i.Location, CloudID: i.CloudID, ObjectID: i.ObjectID, BillingModel: i.BillingModel}
 }
 
 // Register registers the token in Azure (Register-AzsEnvironment) and
@@ -286,13 +331,48 @@ func (c *Connected) Unregister(ctx context.Context, req UnregisterRequest, progr
 	return registrationView(info), nil
 }
 
-// Registrations lists the registrations in the subscription.
-func (c *Connected) Registrations(ctx context.Context, subscription string) ([]RegistrationView, error) {
+// FindRegistration looks up the registration req names, by name (in
+// ResourceGroup) or by cloud ID (in the whole subscription), without
+// changing anything: the CLI shows it before asking to delete it.
+func (c *Connected) FindRegistration(ctx context.Context, req UnregisterRequest) (RegistrationView, error) {
+	r, err := c.registrar(req.Subscription, orDiscard(nil))
+	if err != nil {
+		return RegistrationView{}, azureError(err)
+	}
+	rg := req.ResourceGroup
+	if rg == "" && req.Name != "" {
+		rg = azure.DefaultResourceGroup
+	}
+	info, err := r.Find(ctx, azure.UnregisterRequest{Name: req.Name, CloudID: req.CloudID, ResourceGroup: rg})
+	if err != nil {
+		return RegistrationView{}, azureError(err)
+	}
+	return registrationView(info), nil
+}
+
+// SubscriptionID returns the subscription the requests go to when they
+// name none: the only enabled one.
+func (c *Connected) SubscriptionID() string {
+	id := ""
+	for _, s := range c.subs {
+		if s.Enabled {
+			if id != "" {
+				return ""
+			}
+			id = s.ID
+		}
+	}
+	return id
+}
+
+// Registrations lists the registrations in the subscription, or in one
+// resource group when group is not "".
+func (c *Connected) Registrations(ctx context.Context, subscription, group string) ([]RegistrationView, error) {
 	r, err := c.registrar(subscription, orDiscard(nil))
 	if err != nil {
 		return nil, azureError(err)
 	}
-	list, err := r.List(ctx, "")
+	list, err := r.List(ctx, group)
 	if err != nil {
 		return nil, azureError(err)
 	}
@@ -301,4 +381,23 @@ func (c *Connected) Registrations(ctx context.Context, subscription string) ([]R
 		out = append(out, registrationView(&list[i]))
 	}
 	return out, nil
+}
+
+func azDeref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+// azureError turns azure's identity mismatches into courier's, so that they
+// end with exit status 3 like every other integrity or identity check.
+func azureError(err error) error {
+	var me *azure.MismatchError
+	if errors.As(err, &me) {
+		return &courier.MismatchError{What: me.What, Want: me.Want, Got: me.Got,
+			Fix: "check --name, --resource-group and --subscription; do not use this key"}
+	}
+	return err
 }

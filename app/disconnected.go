@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +28,9 @@ type PEPConnection struct {
 	// RetryDelay is the wait between the module's retries; zero means the
 	// module's 10 s. Training and tests use a short one.
 	RetryDelay time.Duration
+	// Trace, when set, receives the decrypted WS-Man exchange in pypsrp's
+	// recording format (the password is redacted); see OpenTrace.
+	Trace io.Writer
 }
 
 // ParseHosts splits a list of ERCS addresses separated by commas, spaces or
@@ -71,7 +75,7 @@ func (s *Service) ConnectPEP(ctx context.Context, conn PEPConnection, progress f
 		retry = -1
 	}
 	opts := pep.Options{Hosts: conn.Hosts, User: conn.User, Password: conn.Password,
-		HTTPS: conn.HTTPS, RetryDelay: retry, OnEvent: d.onEvent}
+		HTTPS: conn.HTTPS, RetryDelay: retry, OnEvent: d.onEvent, Trace: conn.Trace}
 	if conn.CAFile != "" {
 		if !conn.HTTPS {
 			return nil, errors.New("a CA file applies to HTTPS only; add --https, or leave out --ca-file for NTLM-sealed HTTP")
@@ -126,6 +130,13 @@ func (d *Disconnected) use(progress func(Event)) func() {
 
 // Stamp returns the stamp read when connecting.
 func (d *Disconnected) Stamp() StampView { return d.stamp }
+
+// The billing models of the disconnected side (New-RegistrationToken).
+const (
+	BillingCapacity    = pep.BillingCapacity
+	BillingDevelopment = pep.BillingDevelopment
+	BillingCustom      = pep.BillingCustom
+)
 
 // BillingModel is one choice of the token form, with what it requires.
 type BillingModel struct {
@@ -274,9 +285,10 @@ func (d *Disconnected) Close(ctx context.Context) error {
 	return d.client.Close(ctx)
 }
 
-// activateUnchecked runs New-AzureStackActivation without the cloud ID
-// check (activate --force), recording the step in the ledger.
-func (d *Disconnected) activateUnchecked(ctx context.Context, key *ArtefactView, progress func(Event)) error {
+// ActivateUnchecked runs New-AzureStackActivation without checking the
+// key's cloud ID against the stamp (activate --force), recording the step
+// and the key's cloud ID in the ledger.
+func (d *Disconnected) ActivateUnchecked(ctx context.Context, key *ArtefactView, progress func(Event)) error {
 	defer d.use(progress)()
 	err := d.client.NewActivation(ctx, key.a.Text)
 	entry := courier.Entry{Step: "activate", Kind: key.a.Kind, SHA256: key.SHA256, CloudID: d.stamp.CloudID, Outcome: outcome(err),

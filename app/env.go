@@ -1,64 +1,18 @@
 package app
 
 import (
-	"bufio"
-	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/user"
 	"path/filepath"
-	"strings"
 	"time"
-
-	"golang.org/x/term"
 
 	"github.com/azs-courier/azs-courier/courier"
 )
-
-// IO holds the streams a command reads and writes. Commands never touch
-// os.Stdin, os.Stdout or os.Stderr directly.
-type IO struct {
-	In     io.Reader
-	Out    io.Writer
-	ErrOut io.Writer
-	InTTY  bool // In is an interactive terminal
-	OutTTY bool // Out is an interactive terminal
-}
-
-// SystemIO returns the process's standard streams.
-func SystemIO() *IO {
-	return &IO{
-		In:     os.Stdin,
-		Out:    os.Stdout,
-		ErrOut: os.Stderr,
-		InTTY:  term.IsTerminal(int(os.Stdin.Fd())),
-		OutTTY: term.IsTerminal(int(os.Stdout.Fd())),
-	}
-}
-
-// TestIO returns IO over buffers, for tests: what to feed as input, and what
-// the command wrote to Out and ErrOut.
-func TestIO() (ios *IO, in, out, errOut *bytes.Buffer) {
-	in, out, errOut = new(bytes.Buffer), new(bytes.Buffer), new(bytes.Buffer)
-	return &IO{In: in, Out: out, ErrOut: errOut}, in, out, errOut
-}
-
-// Prompter asks the person at the terminal. Implementations must not echo
-// passwords.
-type Prompter interface {
-	// Password asks for a secret without echoing it.
-	Password(prompt string) (string, error)
-	// Confirm asks a yes/no question; the default answer is no.
-	Confirm(prompt string) (bool, error)
-}
-
-// ErrNoTerminal is returned by a Prompter that has no terminal to ask on.
-var ErrNoTerminal = errors.New("app: no terminal to ask on")
 
 // BuildInfo says which build is running.
 type BuildInfo struct {
@@ -67,16 +21,15 @@ type BuildInfo struct {
 	SHA256  string // SHA-256 of the running executable; filled on the first write
 }
 
-// GUIOptions are the gui command's options, passed to Env.RunGUI.
+// GUIOptions are the gui command's options, passed from the CLI to the GUI.
 type GUIOptions struct {
 	Training bool // wire both sides to the built-in simulators
 }
 
-// Env is what commands and use cases get from the outside world. Fields with
-// zero values get defaults from SystemEnv; tests fill them explicitly.
+// Env is what the use cases get from the outside world: who and where they
+// run, the clock, the configuration folder and where warnings go. Fields
+// with zero values get defaults from SystemEnv; tests fill them explicitly.
 type Env struct {
-	IO        *IO
-	Prompter  Prompter
 	Now       func() time.Time
 	Getenv    func(string) string
 	ConfigDir string // holds the custody ledger
@@ -84,20 +37,17 @@ type Env struct {
 	Machine   string // where (host name)
 	Build     BuildInfo
 
-	// RunGUI opens the GUI; main supplies it so that app need not import Fyne.
-	RunGUI func(ctx context.Context, opts GUIOptions) error
+	// Warn shows a warning to the person running the program (the CLI
+	// prints it on standard error); nil writes it to standard error.
+	Warn func(msg string)
+	// Logger receives detail worth showing with --verbose (temporary
+	// folders that could not be removed, retries); nil discards it.
+	Logger *slog.Logger
 }
 
 // SystemEnv returns the Env of a real run.
 func SystemEnv(build BuildInfo) *Env {
-	ios := SystemIO()
-	e := &Env{
-		IO:       ios,
-		Prompter: &termPrompter{io: ios},
-		Now:      time.Now,
-		Getenv:   os.Getenv,
-		Build:    build,
-	}
+	e := &Env{Now: time.Now, Getenv: os.Getenv, Build: build}
 	e.ConfigDir = DefaultConfigDir(os.Getenv)
 	if u, err := user.Current(); err == nil {
 		e.User = u.Username
@@ -149,32 +99,26 @@ func (e *Env) now() time.Time {
 	return e.Now()
 }
 
-// termPrompter asks on the process's terminal.
-type termPrompter struct{ io *IO }
-
-func (p *termPrompter) Password(prompt string) (string, error) {
-	fd := int(os.Stdin.Fd())
-	if !term.IsTerminal(fd) {
-		return "", ErrNoTerminal
+func (e *Env) getenv(k string) string {
+	if e.Getenv == nil {
+		return ""
 	}
-	fmt.Fprint(p.io.ErrOut, prompt)
-	b, err := term.ReadPassword(fd)
-	fmt.Fprintln(p.io.ErrOut)
-	if err != nil {
-		return "", fmt.Errorf("read password: %w", err)
-	}
-	return string(b), nil
+	return e.Getenv(k)
 }
 
-func (p *termPrompter) Confirm(prompt string) (bool, error) {
-	if !p.io.InTTY {
-		return false, ErrNoTerminal
+// warn shows msg to the user as a warning.
+func (e *Env) warn(msg string) {
+	if e.Warn != nil {
+		e.Warn(msg)
+		return
 	}
-	fmt.Fprintf(p.io.ErrOut, "%s [y/N] ", prompt)
-	line, err := bufio.NewReader(p.io.In).ReadString('\n')
-	if err != nil && line == "" {
-		return false, nil
+	fmt.Fprintf(os.Stderr, "warning: %s\n", msg)
+}
+
+// logger returns e.Logger, or a logger that discards.
+func (e *Env) logger() *slog.Logger {
+	if e.Logger == nil {
+		return slog.New(slog.DiscardHandler)
 	}
-	line = strings.ToLower(strings.TrimSpace(line))
-	return line == "y" || line == "yes", nil
+	return e.Logger
 }

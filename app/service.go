@@ -2,10 +2,13 @@ package app
 
 import (
 	"bytes"
+	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/azs-courier/azs-courier/courier"
@@ -46,7 +49,7 @@ func (s *Service) LedgerStatus() LedgerStatus {
 	n, err := l.Verify()
 	st := LedgerStatus{Path: l.Path(), Entries: n, Intact: err == nil}
 	if err != nil {
-		st.Problem = oneLine(err.Error())
+		st.Problem = OneLine(err.Error())
 		var be *courier.BreakError
 		if errors.As(err, &be) {
 			st.Problem = be.Reason
@@ -67,6 +70,7 @@ type LedgerRow struct {
 	Outcome string
 	Detail  string
 	User    string
+	Machine string
 }
 
 // LedgerRows returns the custody ledger's entries, oldest first.
@@ -78,59 +82,100 @@ func (s *Service) LedgerRows() ([]LedgerRow, error) {
 	rows := make([]LedgerRow, 0, len(entries))
 	for _, e := range entries {
 		rows = append(rows, LedgerRow{Seq: e.Seq, Time: e.Time, Step: e.Step, Kind: string(e.Kind), SHA256: e.SHA256,
-			CloudID: e.CloudID, File: e.File, Outcome: e.Outcome, Detail: e.Detail, User: e.User})
+			CloudID: e.CloudID, File: e.File, Outcome: e.Outcome, Detail: e.Detail, User: e.User, Machine: e.Machine})
 	}
 	return rows, nil
 }
 
-// ErrorView is an error as the GUI shows it: the one-line reason, the fix,
-// and the chain of causes for the expandable details.
-type ErrorView struct {
-	Reason    string
-	Fix       string
-	Details   string
-	Integrity bool // an integrity or identity check failed (exit status 3 in the CLI)
+// LedgerPath returns the custody ledger's file.
+func (s *Service) LedgerPath() string { return s.env.Ledger().Path() }
+
+// VerifyLedger checks the custody ledger's chain and returns the number of
+// entries; a break is an error matching ErrIntegrity.
+func (s *Service) VerifyLedger() (int, error) { return s.env.Ledger().Verify() }
+
+// LedgerFormat is a format the custody ledger can be exported in.
+type LedgerFormat string
+
+// Ledger export formats.
+const (
+	LedgerCSV   LedgerFormat = "csv"   // one row an entry, with a header row
+	LedgerJSONL LedgerFormat = "jsonl" // one JSON object an entry, a line each
+)
+
+// LedgerData returns the custody ledger in format. With verify, the chain
+// is checked first and a break is returned instead of the data.
+func (s *Service) LedgerData(format LedgerFormat, verify bool) ([]byte, error) {
+	entries, err := s.env.Ledger().Entries()
+	if err != nil {
+		return nil, fmt.Errorf("read the custody ledger: %w", err)
+	}
+	if verify {
+		if _, err := courier.VerifyEntries(entries); err != nil {
+			return nil, err
+		}
+	}
+	var b bytes.Buffer
+	switch format {
+	case LedgerCSV:
+		err = writeLedgerCSV(&b, entries)
+	case LedgerJSONL:
+		err = writeJSONLines(&b, entries)
+	default:
+		return nil, fmt.Errorf("ledger format %q is not csv or jsonl", format)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
 
-// Explain splits err into what the GUI shows. Messages follow the
-// "problem; fix" form of the CLI; the fix is the part after the last "; ".
-func Explain(err error) ErrorView {
-	if err == nil {
-		return ErrorView{}
+// WriteLedgerExport writes data (from LedgerData) to path atomically,
+// replacing an existing file only with force.
+func (s *Service) WriteLedgerExport(path string, data []byte, force bool) error {
+	if err := courier.WriteFileAtomic(path, data, force); err != nil {
+		var ee *courier.ExistsError
+		if errors.As(err, &ee) {
+			return fmt.Errorf("%s already exists; choose another name, or pass --force to replace it", path)
+		}
+		return err
 	}
-	msg := oneLine(err.Error())
-	v := ErrorView{Reason: msg, Integrity: errors.Is(err, courier.ErrIntegrity)}
-	if i := strings.LastIndex(msg, "; "); i > 0 {
-		v.Reason, v.Fix = msg[:i], msg[i+2:]
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n", msg)
-	for e, i := errors.Unwrap(err), 1; e != nil; e, i = errors.Unwrap(e), i+1 {
-		fmt.Fprintf(&b, "cause %d (%T): %s\n", i, e, oneLine(e.Error()))
-	}
-	v.Details = strings.TrimSpace(b.String())
-	return v
+	return nil
 }
 
 // ExportLedger verifies the custody ledger and writes it as CSV into dir,
 // named custody-ledger-<time>.csv, and returns the file's path.
 func (s *Service) ExportLedger(dir string) (string, error) {
-	entries, err := s.env.Ledger().Entries()
+	data, err := s.LedgerData(LedgerCSV, true)
 	if err != nil {
-		return "", fmt.Errorf("read the custody ledger: %w", err)
-	}
-	if _, err := courier.VerifyEntries(entries); err != nil {
-		return "", err
-	}
-	var b bytes.Buffer
-	if err := writeLedgerCSV(&b, entries); err != nil {
 		return "", err
 	}
 	path := filepath.Join(dir, "custody-ledger-"+s.env.now().UTC().Format("20060102-150405")+".csv")
-	if err := writeExport(path, b.Bytes(), false); err != nil {
+	if err := courier.WriteFileAtomic(path, data, false); err != nil {
 		return "", fmt.Errorf("%w; choose another folder", err)
 	}
 	return path, nil
+}
+
+func writeJSONLines(w io.Writer, entries []courier.Entry) error {
+	enc := json.NewEncoder(w)
+	for _, e := range entries {
+		if err := enc.Encode(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeLedgerCSV(w io.Writer, entries []courier.Entry) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"seq", "time_utc", "step", "kind", "sha256", "cloud_id", "file", "outcome", "detail", "user", "machine", "app", "prev", "hash"})
+	for _, e := range entries {
+		cw.Write([]string{strconv.Itoa(e.Seq), e.Time.UTC().Format(time.RFC3339), e.Step, string(e.Kind), e.SHA256,
+			e.CloudID, e.File, e.Outcome, e.Detail, e.User, e.Machine, e.App, e.Prev, e.Hash})
+	}
+	cw.Flush()
+	return cw.Error()
 }
 
 // Drive is a place to write artefacts to: a removable drive or the training

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,7 +58,11 @@ type ArtefactView struct {
 	Fields       []Field
 
 	a *courier.Artefact
+	m *courier.Manifest
 }
+
+// Summary returns the artefact's review summary (inspect shows it).
+func (v *ArtefactView) Summary() Summary { return summarise(v.a, v.m) }
 
 // SHA256Groups returns the hash in groups of four for reading aloud.
 func (v *ArtefactView) SHA256Groups() string { return GroupHash(v.SHA256) }
@@ -69,7 +74,7 @@ func (v *ArtefactView) Text() string { return v.a.Text }
 func newView(a *courier.Artefact, m *courier.Manifest, source string) *ArtefactView {
 	s := summarise(a, m)
 	v := &ArtefactView{Kind: ArtefactKind(a.Kind), SHA256: a.SHA256, CloudID: s.CloudID, BillingModel: s.BillingModel,
-		Nodes: s.Nodes, Length: s.Length, Source: source, a: a}
+		Nodes: s.Nodes, Length: s.Length, Source: source, a: a, m: m}
 	v.Fields = append([]Field{{"Kind", a.Kind.Title()}}, s.Fields()...)
 	if source != "" {
 		v.Fields = append(v.Fields, Field{"Source", source})
@@ -95,17 +100,7 @@ func checkKind(a *courier.Artefact, want ArtefactKind, from string) error {
 // bring), checks it against the manifest beside it and against want, and
 // records the step in the custody ledger.
 func (s *Service) ImportFile(ctx context.Context, path string, want ArtefactKind) (*ArtefactView, error) {
-	a, m, err := s.env.readArtefactManifest(ctx, path, courier.Kind(want), "import")
-	if err != nil {
-		return nil, err
-	}
-	mv := m
-	v := newView(a, mv, path)
-	if m == nil {
-		v.Manifest = "none beside the file"
-		v.Fields = append(v.Fields, Field{"Manifest", v.Manifest})
-	}
-	return v, nil
+	return s.ReadArtefact(ctx, FileSource(path), want, "import")
 }
 
 // ImportText reads an artefact pasted as text and records the step.
@@ -126,11 +121,24 @@ func (s *Service) ImportText(ctx context.Context, text string, want ArtefactKind
 
 // QRImport says how far the frames of a QR transfer have come.
 type QRImport struct {
-	Parts   int   // parts of the message, 0 before the first frame
-	Found   []int // part numbers read
-	Missing []int // part numbers still missing
-	Ignored int   // QR codes that were not AGX1 frames
+	ID      string // the AGX1 message ID, once a frame is read
+	Parts   int    // parts of the message, 0 before the first frame
+	Found   []int  // part numbers read
+	Missing []int  // part numbers still missing
+	Ignored int    // QR codes that were not AGX1 frames
+	Frames  int    // AGX1 frames read, duplicates included
 }
+
+// QRIncompleteError reports QR codes read so far that do not yet hold
+// every part of the message.
+type QRIncompleteError struct{ Found, Parts int; Missing []int }
+
+func (e *QRIncompleteError) Error() string {
+	return fmt.Sprintf("%d of %d QR parts read, missing %s; add images or frames of the missing parts", e.Found, e.Parts, Ranges(e.Missing))
+}
+
+// maxQRInput is the largest image or frame file a QR import reads.
+const maxQRInput = 64 << 20
 
 // ImportQR reads AGX1 frames from image files (PNG or JPEG: screenshots,
 // photos, page scans) and frame text files, in any order. When every part is
@@ -138,77 +146,135 @@ type QRImport struct {
 // step; otherwise it returns the progress and an error naming the missing
 // parts.
 func (s *Service) ImportQR(ctx context.Context, files []string, want ArtefactKind, progress func(Event)) (*ArtefactView, QRImport, error) {
+	srcs := make([]Source, len(files))
+	for i, f := range files {
+		srcs[i] = FileSource(f)
+	}
+	return s.DecodeQR(ctx, srcs, want, "import (QR)", progress)
+}
+
+// DecodeQR reads AGX1 frames from inputs: image files (one code, or a page
+// scan or photo with several; other QR codes are ignored), frame text files,
+// and streams of typed frames. Parts may come in any order, over several
+// inputs, with duplicates. When every part is in and the message checks
+// out, it returns the artefact, checked against want (any kind when want is
+// ""), and records step in the custody ledger. A set still missing parts is
+// a *QRIncompleteError, and the QRImport says which parts are in.
+func (s *Service) DecodeQR(ctx context.Context, inputs []Source, want ArtefactKind, step string, progress func(Event)) (*ArtefactView, QRImport, error) {
 	progress = orDiscard(progress)
 	var sc qr.Scanner
-	st := func() QRImport {
-		return QRImport{Parts: sc.Assembler.Parts(), Found: sc.Assembler.Found(), Missing: sc.Assembler.Missing(), Ignored: len(sc.Ignored)}
+	status := func() QRImport {
+		return QRImport{ID: sc.Assembler.ID(), Parts: sc.Assembler.Parts(), Found: sc.Assembler.Found(),
+			Missing: sc.Assembler.Missing(), Ignored: len(sc.Ignored), Frames: sc.Frames}
 	}
-	for i, f := range files {
-		data, err := readLimited(f, 64<<20)
-		if err != nil {
-			return nil, st(), err
+	a, err := decodeQRInputs(ctx, &sc, inputs, progress)
+	if err == nil {
+		err = checkKind(a, want, "the QR codes")
+	}
+	entry := courier.Entry{Step: step, Outcome: outcome(err),
+		Detail: fmt.Sprintf("%d input(s), %d frame(s) read", len(inputs), sc.Frames)}
+	if a != nil {
+		entry.Kind, entry.SHA256, entry.CloudID = a.Kind, a.SHA256, a.CloudID()
+	}
+	s.env.record(entry)
+	if err != nil {
+		return nil, status(), err
+	}
+	progress(Event{Step: "qr", Message: fmt.Sprintf("all %d parts read", sc.Assembler.Parts()), Fraction: 1, Level: LevelProgress})
+	return newView(a, nil, fmt.Sprintf("QR codes (%d parts)", sc.Assembler.Parts())), status(), nil
+}
+
+// decodeQRInputs feeds every input to sc and returns the reassembled artefact.
+func decodeQRInputs(ctx context.Context, sc *qr.Scanner, inputs []Source, progress func(Event)) (*courier.Artefact, error) {
+	for i, in := range inputs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
-		progress(Event{Step: "qr", Message: "reading " + filepath.Base(f), Fraction: float64(i) / float64(len(files)), Level: LevelProgress})
-		if err := sc.AddInput(ctx, filepath.Base(f), data); err != nil {
-			return nil, st(), fmt.Errorf("%s: %w", f, err)
+		progress(Event{Step: "qr", Message: "reading " + filepath.Base(in.String()), Fraction: float64(i) / float64(len(inputs)), Level: LevelProgress})
+		if in.R != nil {
+			data, err := io.ReadAll(io.LimitReader(in.R, maxQRInput+1))
+			if err != nil {
+				return nil, fmt.Errorf("read %s: %w", in, err)
+			}
+			if len(data) > maxQRInput {
+				return nil, fmt.Errorf("%s holds more than %d MiB; type or paste only the frames", in, maxQRInput>>20)
+			}
+			if err := sc.AddText(in.String(), string(data)); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		data, err := readQRInput(in.Path)
+		if err != nil {
+			return nil, err
+		}
+		if err := sc.AddInput(ctx, in.Path, data); err != nil {
+			return nil, err
 		}
 	}
 	if !sc.Assembler.Started() {
-		return nil, st(), fmt.Errorf("no AGX1 QR code found in %d file(s); choose the QR images or a sharper scan", len(files))
+		if len(sc.Ignored) > 0 {
+			// Their content is not shown: a stray code may hold a password.
+			return nil, fmt.Errorf("found %d QR code(s) but no AGX1 frame among them; give the codes azs-courier made", len(sc.Ignored))
+		}
+		return nil, fmt.Errorf("no QR code found in %d input(s); give sharper images, a scan at 300 dpi, or the frames.txt file", len(inputs))
 	}
 	msg, err := sc.Assembler.Message()
 	if err != nil {
 		var me *qr.MissingError
 		if errors.As(err, &me) {
-			return nil, st(), fmt.Errorf("%d of %d QR parts read, missing %s; add images of the missing parts", len(sc.Assembler.Found()), me.Parts, intList(me.Missing))
+			return nil, &QRIncompleteError{Found: len(sc.Assembler.Found()), Parts: me.Parts, Missing: me.Missing}
 		}
-		return nil, st(), err
+		return nil, err
 	}
 	a, err := courier.Parse([]byte(msg.Text))
-	if err == nil {
-		err = checkKind(a, want, "the QR codes")
-	}
-	s.recordRead("import (QR)", "", a, err)
 	if err != nil {
-		return nil, st(), fmt.Errorf("QR codes: %w", err)
+		return nil, fmt.Errorf("the QR codes hold a message that is no artefact: %w", err)
 	}
-	progress(Event{Step: "qr", Message: fmt.Sprintf("all %d parts read", msg.Parts), Fraction: 1, Level: LevelProgress})
-	return newView(a, nil, fmt.Sprintf("QR codes (%d parts)", msg.Parts)), st(), nil
+	if got := qr.KindOf(a.Kind); got != msg.Kind {
+		return nil, &courier.MismatchError{What: "kind of artefact in the QR frames", Want: qr.KindName(msg.Kind), Got: a.Kind.Title(),
+			Fix: "the frames are inconsistent; encode the artefact again"}
+	}
+	return a, nil
 }
 
-func intList(ns []int) string {
-	s := make([]string, len(ns))
-	for i, n := range ns {
-		s[i] = fmt.Sprint(n)
+// readQRInput reads an image or frame file, refusing folders, special files
+// and files larger than maxQRInput before reading them.
+func readQRInput(path string) ([]byte, error) {
+	data, err := courier.ReadRegular(path, maxQRInput)
+	if err != nil {
+		return nil, err
 	}
-	return strings.Join(s, ", ")
+	return data, nil
 }
 
-func readLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+// Ranges writes part numbers as ranges: "1–3, 5, 7–9".
+func Ranges(ns []int) string {
+	var parts []string
+	for i := 0; i < len(ns); {
+		j := i
+		for j+1 < len(ns) && ns[j+1] == ns[j]+1 {
+			j++
+		}
+		switch {
+		case j == i:
+			parts = append(parts, fmt.Sprint(ns[i]))
+		case j == i+1:
+			parts = append(parts, fmt.Sprint(ns[i]), fmt.Sprint(ns[j]))
+		default:
+			parts = append(parts, fmt.Sprintf("%d–%d", ns[i], ns[j]))
+		}
+		i = j + 1
 	}
-	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.Size() > limit {
-		return nil, fmt.Errorf("%s is %d bytes, more than the %d accepted; choose the QR image or frame file itself", path, fi.Size(), limit)
-	}
-	var b bytes.Buffer
-	if _, err := b.ReadFrom(f); err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	return b.Bytes(), nil
+	return strings.Join(parts, ", ")
 }
 
 // recordRead appends a ledger entry for an artefact read other than from a
 // file (paste, QR).
 func (s *Service) recordRead(step, file string, a *courier.Artefact, err error) {
-	e := courier.Entry{Step: step, File: file, Outcome: "ok"}
+	e := courier.Entry{Step: step, File: file, Outcome: outcome(err)}
 	if a != nil {
 		e.Kind, e.SHA256, e.CloudID = a.Kind, a.SHA256, a.CloudID()
-	}
-	if err != nil {
-		e.Outcome = outcome(err)
 	}
 	s.env.record(e)
 }
@@ -265,91 +331,40 @@ func (s *Service) Export(ctx context.Context, req ExportRequest, progress func(E
 		}
 	}
 	progress(Event{Step: "export", Message: "writing " + path, Fraction: 0.1, Level: LevelProgress})
-	if err := s.env.writeArtefact(ctx, path, a, purpose, req.Force); err != nil {
+	if err := s.env.writeArtefactWith(ctx, path, a, courier.Manifest{Purpose: purpose}, req.Force); err != nil {
 		return res, err
 	}
 	res.File, res.Manifest = path, courier.ManifestPath(path)
-	if req.QR || req.Sheet {
-		frames, err := qr.Encode(a, DefaultQRVersion)
+	if req.QR {
+		progress(Event{Step: "export", Message: "saving the QR codes", Fraction: 0.5, Level: LevelProgress})
+		qrDir := filepath.Join(req.Dir, strings.TrimSuffix(name, filepath.Ext(name))+"-qr")
+		qres, err := s.WriteQR(ctx, QRRequest{Artefact: req.Artefact, Dir: qrDir, Force: req.Force})
 		if err != nil {
 			return res, fmt.Errorf("the file is written, but the QR codes are not: %w", err)
 		}
-		if req.QR {
-			progress(Event{Step: "export", Message: fmt.Sprintf("saving %d QR code(s)", len(frames)), Fraction: 0.5, Level: LevelProgress})
-			qrDir := filepath.Join(req.Dir, strings.TrimSuffix(name, filepath.Ext(name))+"-qr")
-			files, err := writeQRDir(qrDir, a, frames)
-			if err != nil {
-				return res, fmt.Errorf("the file is written, but the QR codes are not: %w; choose another folder", err)
-			}
-			res.QRFiles = files
+		res.QRFiles = qres.PNGs
+	}
+	if req.Sheet {
+		progress(Event{Step: "export", Message: "writing the A4 sheet", Fraction: 0.8, Level: LevelProgress})
+		frames, err := qr.Encode(a, DefaultQRVersion)
+		if err != nil {
+			return res, fmt.Errorf("the file is written, but the A4 sheet is not: %w", err)
 		}
-		if req.Sheet {
-			progress(Event{Step: "export", Message: "writing the A4 sheet", Fraction: 0.8, Level: LevelProgress})
-			var b bytes.Buffer
-			if err := qr.WriteSheet(&b, frames); err != nil {
-				return res, fmt.Errorf("the file is written, but the A4 sheet is not: %w", err)
-			}
-			sheet := strings.TrimSuffix(path, filepath.Ext(path)) + "-qr.pdf"
-			if err := writeFileAtomic(sheet, b.Bytes()); err != nil {
-				return res, fmt.Errorf("the file is written, but the A4 sheet is not: %w; choose another folder", err)
-			}
-			res.Sheet = sheet
+		var b bytes.Buffer
+		if err := qr.WriteSheet(&b, frames); err != nil {
+			return res, fmt.Errorf("the file is written, but the A4 sheet is not: %w", err)
 		}
-		s.env.record(courier.Entry{Step: "export QR", Kind: a.Kind, SHA256: a.SHA256, CloudID: a.CloudID(), File: absPath(req.Dir),
-			Outcome: "ok", Detail: fmt.Sprintf("%d QR file(s), sheet %t", len(res.QRFiles), res.Sheet != "")})
+		sheet := strings.TrimSuffix(path, filepath.Ext(path)) + "-qr.pdf"
+		err = courier.WriteFileAtomic(sheet, b.Bytes(), req.Force)
+		s.env.record(courier.Entry{Step: "export sheet", Kind: a.Kind, SHA256: a.SHA256, CloudID: a.CloudID(), File: absPath(sheet),
+			Outcome: outcome(err)})
+		if err != nil {
+			return res, fmt.Errorf("the file is written, but the A4 sheet is not: %w", err)
+		}
+		res.Sheet = sheet
 	}
 	progress(Event{Step: "export", Message: "written and read back: " + path, Fraction: 1, Level: LevelProgress})
 	return res, nil
-}
-
-// writeQRDir saves frames as PNG files and frames.txt in dir, each written
-// to a temporary file and renamed, and returns the PNG paths in part order.
-func writeQRDir(dir string, a *courier.Artefact, frames []qr.Frame) ([]string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	var files []string
-	var txt strings.Builder
-	for _, f := range frames {
-		png, err := qr.PNG(f, qr.FilePixelsPerModule)
-		if err != nil {
-			return nil, err
-		}
-		name := filepath.Join(dir, fmt.Sprintf("%s-%s-part-%d-of-%d.png", a.Kind, f.ID, f.Part, f.Parts))
-		if err := writeFileAtomic(name, png); err != nil {
-			return nil, err
-		}
-		files = append(files, name)
-		txt.WriteString(f.String() + "\n")
-	}
-	if err := writeFileAtomic(filepath.Join(dir, "frames.txt"), []byte(txt.String())); err != nil {
-		return nil, err
-	}
-	return files, nil
-}
-
-// writeFileAtomic writes data to a temporary file beside path, syncs it and
-// renames it into place, so a pulled drive never leaves half a file.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
 }
 
 // QRCodes is an artefact as a loop of QR codes for the screen.
@@ -385,9 +400,3 @@ func (q *QRCodes) Image(n, size int) (image.Image, string, error) {
 // typing.
 func (q *QRCodes) Text(n int) string { return qr.Groups(q.seq.At(n).String()) }
 
-func orDiscard(f func(Event)) func(Event) {
-	if f == nil {
-		return func(Event) {}
-	}
-	return f
-}

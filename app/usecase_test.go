@@ -91,7 +91,7 @@ func TestExplain(t *testing.T) {
 	}{
 		{"problem and fix", errors.New("no folder chosen; choose a folder"), "no folder chosen", "choose a folder", false, "no folder chosen"},
 		{"no fix", errors.New("boom"), "boom", "", false, "boom"},
-		{"wrapped mismatch", fmt.Errorf("check the key: %w", mismatch), "", "", true, "cause 1"},
+		{"wrapped mismatch", fmt.Errorf("check the key: %w", mismatch), "", "", true, "because: cloud ID"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			v := Explain(tt.err)
@@ -112,9 +112,7 @@ func TestExplain(t *testing.T) {
 }
 
 func TestExportAndImportQR(t *testing.T) {
-	env := &Env{IO: &IO{}, ConfigDir: t.TempDir(), Build: BuildInfo{Version: "test"}}
-	ios, _, _, _ := TestIO()
-	env.IO = ios
+	env := &Env{ConfigDir: t.TempDir(), Build: BuildInfo{Version: "test"}, Warn: func(m string) { t.Errorf("warning: %s", m) }}
 	svc := NewService(env)
 	a, err := courier.Parse(testutil.ReadShared(t, "tokens", "registration-token-4node.txt"))
 	if err != nil {
@@ -134,7 +132,7 @@ func TestExportAndImportQR(t *testing.T) {
 	}
 	// One part short: the missing part is named.
 	_, st, err := svc.ImportQR(context.Background(), res.QRFiles[1:], KindToken, nil)
-	if err == nil || !slices.Equal(st.Missing, []int{1}) || !strings.Contains(err.Error(), "missing 1") {
+	if err == nil || !slices.Equal(st.Missing, []int{1}) || !strings.Contains(err.Error(), "missing 1;") {
 		t.Errorf("without part 1: got %v, missing %v; want an error naming part 1", err, st.Missing)
 	}
 	// In any order, all parts give the artefact back.
@@ -154,4 +152,13 @@ func TestExportAndImportQR(t *testing.T) {
 	if n, err := env.Ledger().Verify(); err != nil || n < 5 {
 		t.Errorf("ledger: %d entries, %v; want every step recorded", n, err)
 	}
+}
+
+// reversed returns a copy of s in reverse order.
+func reversed(s []string) []string {
+	r := make([]string, len(s))
+	for i, v := range s {
+		r[len(s)-1-i] = v
+	}
+	return r
 }

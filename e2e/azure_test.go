@@ -1,13 +1,9 @@
 package e2e
 
 import (
-	"bufio"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -278,65 +274,3 @@ func TestAzureUsage(t *testing.T) {
 	}
 }
 
-// TestAzureSimulatorCommand runs `azs-courier azure-simulator` as a user
-// would, follows the instructions it prints, and stops it with an interrupt.
-func TestAzureSimulatorCommand(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("stopping the simulator needs an interrupt signal")
-	}
-	dir := t.TempDir()
-	ca := filepath.Join(dir, "ca.pem")
-	sim := exec.Command(binPath, "azure-simulator", "--listen", "127.0.0.1:0", "--ca-out", ca, "--provider-delay", "0")
-	sim.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + testHome(t), "AZS_COURIER_CONFIG_DIR=" + configDir(t)}
-	stdout, err := sim.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		_ = sim.Process.Signal(os.Interrupt)
-		waited := make(chan error, 1)
-		go func() { waited <- sim.Wait() }()
-		select {
-		case err := <-waited:
-			if err != nil {
-				t.Errorf("azure-simulator did not stop cleanly on interrupt: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			_ = sim.Process.Kill()
-			t.Error("azure-simulator did not stop within 10 s of an interrupt")
-		}
-	}()
-	env := map[string]string{}
-	var flags []string
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		line := sc.Text()
-		if k, v, ok := strings.Cut(strings.TrimPrefix(line, "export "), "="); ok && strings.HasPrefix(line, "export ") {
-			env[k] = v
-		}
-		if v, ok := strings.CutPrefix(line, "AZURE_FLAGS="); ok {
-			unq, err := strconv.Unquote(v)
-			if err != nil {
-				t.Fatalf("AZURE_FLAGS line %q: %v", line, err)
-			}
-			flags = strings.Fields(unq)
-		}
-		if strings.HasPrefix(line, "Press Ctrl-C") {
-			break
-		}
-	}
-	if len(flags) == 0 || env["AZURE_CLIENT_SECRET"] == "" {
-		t.Fatalf("the simulator printed no usable flags (flags %v, env %v)", flags, env)
-	}
-	o := runOpts{}
-	for k, v := range env {
-		o.Env = append(o.Env, k+"="+v)
-	}
-	tok := testutil.Shared(t, "tokens", "registration-token-16node.txt")
-	azWant(t, azRun(t, o, flags, "register", "--token", tok, "--name", "hub-16", "--auth", "environment"), 0, "registered hub-16", "48f165d5-7b00-47f4-b81e-f86f5c8cc1ab")
-	azWant(t, azRun(t, o, flags, "activation-key", "--name", "hub-16", "--out", filepath.Join(dir, "key.txt"), "--auth", "environment"), 0, "wrote the activation key")
-	azWant(t, azRun(t, o, flags, "unregister", "--name", "hub-16", "--yes", "--auth", "environment"), 0, "unregistered hub-16")
-}

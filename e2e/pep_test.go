@@ -1,14 +1,11 @@
 package e2e
 
 import (
-	"bufio"
 	"encoding/base64"
 	"encoding/json"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -271,55 +268,3 @@ func TestPEPConnectionErrors(t *testing.T) {
 	}
 }
 
-// TestPEPSimulatorCommand starts `azs-courier pep-simulator` as a person
-// would and follows its printed instructions: export the password it made
-// up, then run stamp with the flags it printed.
-func TestPEPSimulatorCommand(t *testing.T) {
-	h := testHome(t)
-	sim := exec.Command(binPath, "pep-simulator", "--listen", "127.0.0.1:0", "--nodes", "2", "--token-delay", "0s")
-	sim.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + h, "AZS_COURIER_CONFIG_DIR=" + configDir(t)}
-	stdout, err := sim.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = sim.Process.Signal(os.Interrupt)
-		done := make(chan error, 1)
-		go func() { done <- sim.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = sim.Process.Kill()
-			<-done
-		}
-	})
-	var printed strings.Builder
-	lines := bufio.NewScanner(stdout)
-	for lines.Scan() {
-		printed.WriteString(lines.Text() + "\n")
-		if strings.HasPrefix(lines.Text(), "Press Ctrl-C") {
-			break
-		}
-	}
-	out := printed.String()
-	pw := regexp.MustCompile(`export AZS_PEP_PASSWORD='([^']+)'`).FindStringSubmatch(out)
-	stamp := regexp.MustCompile(`(?m)^azs-courier stamp (.*)$`).FindStringSubmatch(out)
-	if pw == nil || stamp == nil {
-		t.Fatalf("no password or stamp command in the simulator's output:\n%s", out)
-	}
-	// The printed flags: --pep ADDR --user 'AZS\CloudAdmin' (shell quoting).
-	args := []string{"stamp", "--json"}
-	for _, f := range strings.Fields(strings.ReplaceAll(stamp[1], "'", "")) {
-		args = append(args, f)
-	}
-	r := runCLI(t, runOpts{Env: []string{"AZS_PEP_PASSWORD=" + pw[1]}}, args...)
-	if r.Code != 0 {
-		t.Fatalf("stamp as printed: exit %d\n%s", r.Code, r.Stderr)
-	}
-	if !strings.Contains(r.Stdout, cloud4) || !strings.Contains(r.Stdout, `"nodes": 2`) && !strings.Contains(r.Stdout, `"nodes":2`) {
-		t.Errorf("stamp against the simulator: %s", r.Stdout)
-	}
-}

@@ -123,7 +123,7 @@ func TestQRAsAUserWould(t *testing.T) {
 		code   int
 		wants  []string
 	}{
-		{"missing part", pngs[1:], 1, []string{"missing parts: 1"}},
+		{"missing part", pngs[1:], 1, []string{"QR parts read, missing 1;"}},
 		{"another message", append([]string{pngs[0]}, tokenPNGs...), 3, []string{"different message"}},
 		{"checksum", []string{filepath.Join(dir, "changed.txt")}, 3, []string{"checksum mismatch in part 1/"}},
 		{"not an image", []string{filepath.Join(dir, "random.png")}, 1, []string{"not a PNG or JPEG image"}},

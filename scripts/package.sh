@@ -49,10 +49,7 @@ tar --sort=name --mtime="@$epoch" --owner=0 --group=0 --numeric-owner --format=g
   -C "$work/tar" -cf - "$name-linux-amd64" | xz -T1 -9 -c > "$dist/$name-linux-amd64.tar.xz"
 
 echo "package: windows/amd64"
-IFS=. read -r v1 v2 v3 _ <<<"$version.0.0.0"
-sed -e "s/@VERSION@/$version/g" -e "s/@VERSION_COMMAS@/${v1:-0},${v2:-0},${v3%%[!0-9]*},0/g" -e "s/@COMMIT@/$commit/g" \
-  assets/windows/azs-courier.rc.in > "$work/azs-courier.rc"
-x86_64-w64-mingw32-windres -I . -O coff -i "$work/azs-courier.rc" -o "$syso"
+scripts/winres.sh "$syso" "$commit"
 CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc \
   go build -ldflags "$ldflags" -o "$dist/$name-windows-amd64.exe" .
 rm -f "$syso"

@@ -1,80 +1,16 @@
 package app
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"strings"
-	"text/tabwriter"
-
-	"github.com/spf13/cobra"
 
 	"github.com/azs-courier/azs-courier/courier"
 )
 
-type inspectOptions struct {
-	env            *Env
-	path           string
-	json           bool
-	writeCanonical string
-	force          bool
-}
-
-func newInspectCmd(env *Env) *cobra.Command {
-	opts := &inspectOptions{env: env}
-	cmd := &cobra.Command{
-		Use:   "inspect FILE|-",
-		Short: "Check a registration token or activation key and show what it holds",
-		Long: `Inspect reads a registration token or activation key in whatever form it
-arrived (UTF-8 or UTF-16 with or without BOM, CRLF, wrapped lines, quotes, a
-pasted $RegistrationToken = "..." line; - reads standard input), checks it
-against its manifest when one lies beside it, and prints the decoded fields for
-review. The SHA-256 is of the canonical text, so it is the same whatever the
-encoding. With --write-canonical it also writes the canonical file and its
-manifest.`,
-		Example: `  azs-courier inspect registration-token.txt
-  azs-courier inspect activation-key.txt --json
-  azs-courier inspect token-from-email.txt --write-canonical E:\registration-token.txt`,
-		Args: usageArgs(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.path = args[0]
-			return runInspect(cmd.Context(), opts)
-		},
-	}
-	cmd.Flags().BoolVar(&opts.json, "json", false, "print the fields as JSON")
-	cmd.Flags().StringVar(&opts.writeCanonical, "write-canonical", "", "also write the canonical artefact and its manifest to `OUT`")
-	cmd.Flags().BoolVar(&opts.force, "force", false, "with --write-canonical, replace an existing file")
-	return cmd
-}
-
-func runInspect(ctx context.Context, opts *inspectOptions) error {
-	env := opts.env
-	a, m, err := env.readArtefactManifest(ctx, opts.path, "", "inspect")
-	if err != nil {
-		return err
-	}
-	if opts.writeCanonical != "" {
-		if err := env.writeArtefact(ctx, opts.writeCanonical, a, "canonical copy of "+opts.path, opts.force); err != nil {
-			return err
-		}
-	}
-	if opts.json {
-		enc := json.NewEncoder(env.IO.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(summarise(a, m))
-	}
-	printSummary(env.IO.Out, summarise(a, m))
-	if opts.writeCanonical != "" {
-		fmt.Fprintf(env.IO.Out, "\nWrote %s and %s\n", opts.writeCanonical, courier.ManifestPath(opts.writeCanonical))
-	}
-	return nil
-}
-
 // Summary is what a person reviews of an artefact before carrying it or using
 // it. It is also the JSON of `inspect --json`.
 type Summary struct {
-	Kind         courier.Kind `json:"kind"`
+	Kind         ArtefactKind `json:"kind"`
 	SHA256       string       `json:"sha256"`
 	FileSHA256   string       `json:"fileSha256"` // of the bytes as given; differs from sha256 for non-canonical input
 	Length       int          `json:"length"`
@@ -101,12 +37,15 @@ type Summary struct {
 
 	// Manifest, when one lay beside the file and matched.
 	Manifest *courier.Manifest `json:"manifest,omitempty"`
+	// ManifestStatus says so in words: "matches (written … by …)", or "none
+	// beside the file".
+	ManifestStatus string `json:"-"`
 }
 
 // summarise turns an artefact into its review summary.
 func summarise(a *courier.Artefact, m *courier.Manifest) Summary {
 	s := Summary{
-		Kind:         a.Kind,
+		Kind:         ArtefactKind(a.Kind),
 		SHA256:       a.SHA256,
 		FileSHA256:   a.SourceSHA256,
 		Length:       len(a.Text),
@@ -115,6 +54,10 @@ func summarise(a *courier.Artefact, m *courier.Manifest) Summary {
 		Encoding:     a.Encoding,
 		Manifest:     m,
 		NodeNames:    []string{},
+	}
+	s.ManifestStatus = manifestLine(m)
+	if m == nil {
+		s.ManifestStatus = "none beside the file"
 	}
 	for _, n := range a.Nodes() {
 		s.NodeNames = append(s.NodeNames, n.Name)
@@ -181,7 +124,7 @@ func (s Summary) Fields() []Field {
 	}
 	add("Cloud ID", s.CloudID)
 	add("Billing model", s.BillingModel)
-	if s.Kind == courier.KindToken {
+	if s.Kind == KindToken {
 		if s.AgreementNumber != nil {
 			add("Agreement number", *s.AgreementNumber)
 		}
@@ -199,19 +142,4 @@ func (s Summary) Fields() []Field {
 	add("Length", fmt.Sprintf("%d characters", s.Length))
 	add("Read as", s.Encoding)
 	return rows
-}
-
-func printSummary(w io.Writer, s Summary) {
-	title := s.Kind.Title()
-	fmt.Fprintf(w, "%s%s\n", strings.ToUpper(title[:1]), title[1:])
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, f := range s.Fields() {
-		fmt.Fprintf(tw, "  %s\t%s\n", f.Label, f.Value)
-	}
-	m := manifestLine(s.Manifest)
-	if m == "" {
-		m = "none beside the file"
-	}
-	fmt.Fprintf(tw, "  %s\t%s\n", "Manifest", m)
-	tw.Flush()
 }

@@ -1,4 +1,4 @@
-package app
+package cli
 
 import (
 	"encoding/json"
@@ -7,6 +7,8 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/azs-courier/azs-courier/app"
 )
 
 // VersionInfo is what `version --json` prints.
@@ -25,7 +27,7 @@ type Module struct {
 	Sum     string `json:"sum,omitempty"`
 }
 
-func versionInfo(b BuildInfo) VersionInfo {
+func versionInfo(b app.BuildInfo) VersionInfo {
 	v := VersionInfo{Version: b.Version, Commit: b.Commit, GoVersion: runtime.Version(),
 		Platform: runtime.GOOS + "/" + runtime.GOARCH, Modules: []Module{}}
 	if bi, ok := debug.ReadBuildInfo(); ok {
@@ -46,7 +48,7 @@ func newVersionCmd(env *Env) *cobra.Command {
 		Short: "Print the version, commit and Go version (--json adds the module list)",
 		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v := versionInfo(env.Build)
+			v := versionInfo(env.App.Build)
 			if asJSON {
 				enc := json.NewEncoder(env.IO.Out)
 				enc.SetIndent("", "  ")

@@ -1,4 +1,4 @@
-package app
+package cli
 
 import (
 	"bufio"
@@ -6,14 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/azs-courier/azs-courier/courier"
-	"github.com/azs-courier/azs-courier/pep"
+	"github.com/azs-courier/azs-courier/app"
 )
 
 // pepFlags are the flags every disconnected-side command takes. The
@@ -24,24 +23,26 @@ type pepFlags struct {
 	user          string
 	passwordStdin bool
 	trace         string
+	traceForce    bool
 	https         bool
 	caFile        string
 }
 
 func addPEPFlags(cmd *cobra.Command, f *pepFlags) {
 	fl := cmd.Flags()
-	fl.StringVar(&f.hosts, "pep", "", "ERCS VM address(es) of the privileged endpoint: `HOST[:PORT][,HOST…]`, tried in order")
+	fl.StringVar(&f.hosts, "pep", "", "ERCS VM address(es) of the privileged endpoint: `HOST[:PORT][,HOST...]`, tried in order")
 	fl.StringVar(&f.user, "user", "", `PEP account, DOMAIN\CloudAdmin`)
 	fl.BoolVar(&f.passwordStdin, "password-stdin", false, "read the PEP password from the first line of standard input")
 	fl.BoolVar(&f.https, "https", false, "use WinRM over HTTPS (port 5986, certificate verified) instead of NTLM-sealed HTTP on 5985")
 	fl.StringVar(&f.caFile, "ca-file", "", "with --https, trust the PEM certificates in `FILE` (default: the system's)")
-	fl.StringVar(&f.trace, "trace", "", "record the decrypted WS-Man exchange to `FILE` (pypsrp format; the password is never written)")
+	fl.StringVar(&f.trace, "trace", "", "record the decrypted WS-Man exchange to a new `FILE` (pypsrp format; the password is never written)")
+	fl.BoolVar(&f.traceForce, "force-trace", false, "replace an existing --trace file")
 }
 
 // check reports missing flags as usage errors, before any prompt or
 // connection.
 func (f *pepFlags) check(cmd *cobra.Command) error {
-	if len(ParseHosts(f.hosts)) == 0 {
+	if len(app.ParseHosts(f.hosts)) == 0 {
 		return usageErrorf(cmd, "--pep is required: give the ERCS VM address(es), e.g. --pep 10.0.0.224,10.0.0.225")
 	}
 	if strings.TrimSpace(f.user) == "" {
@@ -49,6 +50,9 @@ func (f *pepFlags) check(cmd *cobra.Command) error {
 	}
 	if f.caFile != "" && !f.https {
 		return usageErrorf(cmd, "--ca-file applies to --https only")
+	}
+	if f.traceForce && f.trace == "" {
+		return usageErrorf(cmd, "--force-trace applies to --trace only")
 	}
 	if _, _, ok := strings.Cut(f.user, `\`); !ok {
 		return usageErrorf(cmd, `--user %q is not DOMAIN\name; give the stamp's PEP account, e.g. AZS\CloudAdmin`, f.user)
@@ -66,12 +70,12 @@ func (f *pepFlags) password(env *Env) (string, error) {
 		}
 		return strings.TrimRight(line, "\r\n"), nil
 	}
-	if p := env.Getenv("AZS_PEP_PASSWORD"); p != "" {
+	if p := env.getenv(pepPasswordEnv); p != "" {
 		return p, nil
 	}
 	p, err := env.Prompter.Password(fmt.Sprintf("Password for %s: ", f.user))
 	if errors.Is(err, ErrNoTerminal) {
-		return "", errors.New("no PEP password: no terminal to ask on; use --password-stdin or set AZS_PEP_PASSWORD")
+		return "", fmt.Errorf("no PEP password: no terminal to ask on; use --password-stdin or set %s", pepPasswordEnv)
 	}
 	if err != nil {
 		return "", fmt.Errorf("read the PEP password: %w", err)
@@ -85,13 +89,13 @@ func (f *pepFlags) password(env *Env) (string, error) {
 // connect opens the PEP session through the disconnected use cases, with
 // the trace file when --trace is given. The returned cleanup closes the
 // session (Close-PrivilegedEndpoint, Delete) and the trace file.
-func (f *pepFlags) connect(ctx context.Context, env *Env, progress func(Event)) (*Disconnected, func(), error) {
+func (f *pepFlags) connect(ctx context.Context, env *Env, progress func(app.Event)) (*app.Disconnected, func(), error) {
 	pw, err := f.password(env)
 	if err != nil {
 		return nil, nil, err
 	}
-	conn := PEPConnection{Hosts: ParseHosts(f.hosts), User: f.user, Password: pw, HTTPS: f.https, CAFile: f.caFile}
-	if s := env.Getenv("AZS_PEP_RETRY_DELAY"); s != "" {
+	conn := app.PEPConnection{Hosts: app.ParseHosts(f.hosts), User: f.user, Password: pw, HTTPS: f.https, CAFile: f.caFile}
+	if s := env.getenv("AZS_PEP_RETRY_DELAY"); s != "" {
 		d, err := time.ParseDuration(s)
 		if err != nil || d < 0 {
 			return nil, nil, fmt.Errorf("AZS_PEP_RETRY_DELAY=%q is not a duration; use e.g. 10s", s)
@@ -101,16 +105,14 @@ func (f *pepFlags) connect(ctx context.Context, env *Env, progress func(Event)) 
 		}
 		conn.RetryDelay = d
 	}
-	var trace *os.File
+	var trace io.WriteCloser
 	if f.trace != "" {
-		trace, err = os.OpenFile(f.trace, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-		if err != nil {
-			return nil, nil, fmt.Errorf("open trace file: %w; choose a writable path for --trace", err)
+		if trace, err = app.OpenTrace(f.trace, f.traceForce); err != nil {
+			return nil, nil, err
 		}
-		ctx = pep.WithTrace(ctx, trace)
+		conn.Trace = trace
 	}
-	svc := NewService(env)
-	d, err := svc.ConnectPEP(ctx, conn, progress)
+	d, err := env.service().ConnectPEP(ctx, conn, progress)
 	if err != nil {
 		if trace != nil {
 			trace.Close()
@@ -121,20 +123,15 @@ func (f *pepFlags) connect(ctx context.Context, env *Env, progress func(Event)) 
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		if err := d.Close(cctx); err != nil {
-			fmt.Fprintf(env.IO.ErrOut, "warning: closing the PEP session: %s\n", oneLine(err.Error()))
+			fmt.Fprintf(env.IO.ErrOut, "warning: closing the PEP session: %s\n", app.OneLine(err.Error()))
 		}
 		if trace != nil {
 			if err := trace.Close(); err != nil {
-				fmt.Fprintf(env.IO.ErrOut, "warning: trace file: %s\n", oneLine(err.Error()))
+				fmt.Fprintf(env.IO.ErrOut, "warning: trace file: %s\n", app.OneLine(err.Error()))
 			}
 		}
 	}
 	return d, cleanup, nil
-}
-
-func verboseFlag(cmd *cobra.Command) bool {
-	v, _ := cmd.Flags().GetBool("verbose")
-	return v
 }
 
 // stampJSON is what `stamp --json` prints.
@@ -184,7 +181,7 @@ func newStampCmd(env *Env) *cobra.Command {
 
 // tokenOptions are the flags of `token`.
 type tokenOptions struct {
-	req   TokenRequest
+	req   app.TokenRequest
 	out   string
 	qrDir string
 	force bool
@@ -215,7 +212,7 @@ Capacity needs --agreement-number and keeps usage reporting off; Custom needs
 				return err
 			}
 			if !o.force {
-				if err := courier.CheckNew(o.out); err != nil {
+				if err := app.CheckNew(o.out); err != nil {
 					return err
 				}
 			}
@@ -233,16 +230,17 @@ Capacity needs --agreement-number and keeps usage reporting off; Custom needs
 			if err != nil {
 				return err
 			}
-			if err := env.writeArtefact(ctx, o.out, view.a, "registration token from stamp "+d.Stamp().CloudID, o.force); err != nil {
+			svc := env.service()
+			if err := svc.WriteArtefact(ctx, app.WriteRequest{Artefact: view, Path: o.out, Purpose: "registration token from stamp " + d.Stamp().CloudID, Force: o.force}); err != nil {
 				return err
 			}
-			fmt.Fprintf(env.IO.Out, "wrote the registration token for cloud ID %s to %s (SHA-256 %s)\n", view.CloudID, o.out, GroupHash(view.SHA256))
+			fmt.Fprintf(env.IO.Out, "wrote the registration token for cloud ID %s to %s (SHA-256 %s)\n", view.CloudID, o.out, app.GroupHash(view.SHA256))
 			if o.qrDir != "" {
-				n, err := env.writeQR(ctx, o.qrDir, view.a, o.force)
+				res, err := svc.WriteQR(ctx, app.QRRequest{Artefact: view, Dir: o.qrDir, Force: o.force})
 				if err != nil {
 					return fmt.Errorf("the token file is written, but the QR frames are not: %w; run 'azs-courier qr encode %s --out DIR'", err, o.out)
 				}
-				fmt.Fprintf(env.IO.Out, "saved %d QR frame(s) in %s\n", n, o.qrDir)
+				fmt.Fprintf(env.IO.Out, "saved %d QR frame(s) in %s\n", res.Parts, o.qrDir)
 			}
 			return nil
 		},
@@ -263,24 +261,24 @@ Capacity needs --agreement-number and keeps usage reporting off; Custom needs
 // validateTokenFlags applies the billing rules that need no stamp, as usage
 // errors, before anything is asked or sent.
 func validateTokenFlags(cmd *cobra.Command, o *tokenOptions) error {
-	for _, m := range []string{pep.BillingCapacity, pep.BillingDevelopment, pep.BillingCustom} {
+	for _, m := range []string{app.BillingCapacity, app.BillingDevelopment, app.BillingCustom} {
 		if strings.EqualFold(o.req.BillingModel, m) {
 			o.req.BillingModel = m
 		}
 	}
 	switch o.req.BillingModel {
-	case pep.BillingCapacity:
+	case app.BillingCapacity:
 		if strings.TrimSpace(o.req.AgreementNumber) == "" {
 			return usageErrorf(cmd, "--billing-model Capacity needs --agreement-number")
 		}
 		if o.req.UsageReportingEnabled {
 			return usageErrorf(cmd, "--billing-model Capacity does not allow usage reporting; drop --usage-reporting")
 		}
-	case pep.BillingCustom:
+	case app.BillingCustom:
 		if strings.TrimSpace(o.req.MsAssetTag) == "" {
 			return usageErrorf(cmd, "--billing-model Custom needs --ms-asset-tag")
 		}
-	case pep.BillingDevelopment:
+	case app.BillingDevelopment:
 	default:
 		return usageErrorf(cmd, "--billing-model %q is not Capacity, Development or Custom", o.req.BillingModel)
 	}
@@ -310,7 +308,7 @@ A key for another stamp is refused (exit status 3) unless --force is given.`,
 				return usageErrorf(cmd, "--key - and --password-stdin both read standard input; use AZS_PEP_PASSWORD or a key file")
 			}
 			ctx := cmd.Context()
-			a, err := env.readArtefact(ctx, keyPath, courier.KindKey, "activate")
+			view, err := env.service().ReadArtefact(ctx, env.source(keyPath), app.KindKey, "activate")
 			if err != nil {
 				return err
 			}
@@ -320,12 +318,11 @@ A key for another stamp is refused (exit status 3) unless --force is given.`,
 				return err
 			}
 			defer done()
-			view := newView(a, nil, keyPath)
 			if force {
 				if err := d.CheckKey(view); err != nil {
-					fmt.Fprintf(env.IO.ErrOut, "warning: --force: %s\n", oneLine(err.Error()))
+					fmt.Fprintf(env.IO.ErrOut, "warning: --force: %s\n", app.OneLine(err.Error()))
 				}
-				if err := d.activateUnchecked(ctx, view, progress); err != nil {
+				if err := d.ActivateUnchecked(ctx, view, progress); err != nil {
 					return err
 				}
 			} else if err := d.Activate(ctx, view, progress); err != nil {
@@ -336,7 +333,7 @@ A key for another stamp is refused (exit status 3) unless --force is given.`,
 		},
 	}
 	addPEPFlags(cmd, &f)
-	cmd.Flags().StringVar(&keyPath, "key", "", "activation key `FILE`, or - for standard input")
+	cmd.Flags().StringVar(&keyPath, "key", "", "activation key `FILE`, or - for standard input (paste, then "+eofKeys+")")
 	cmd.Flags().BoolVar(&force, "force", false, "activate even if the key's cloud ID is not the stamp's")
 	return cmd
 }

@@ -1,17 +1,15 @@
-package app
+package cli
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/azs-courier/azs-courier/pep/psrp"
-	"github.com/azs-courier/azs-courier/pep/wsman"
+	"github.com/azs-courier/azs-courier/app"
 )
 
 // traceOptions are the flags of `trace show`.
@@ -50,31 +48,21 @@ func newTraceCmd(env *Env) *cobra.Command {
 	return cmd
 }
 
-func runTraceShow(_ context.Context, o traceOptions) error {
-	var data []byte
-	var err error
+func runTraceShow(ctx context.Context, o traceOptions) error {
+	src := app.FileSource(o.File)
 	if o.File == "-" {
-		data, err = io.ReadAll(io.LimitReader(o.Stdin, 256<<20))
-	} else {
-		data, err = os.ReadFile(o.File)
+		src = app.StreamSource("standard input", o.Stdin)
 	}
-	if err != nil {
-		return fmt.Errorf("read trace %s: %w; check the path", o.File, err)
-	}
-	rec, err := wsman.ParseRecording(data)
-	if err != nil {
-		return fmt.Errorf("trace %s is not a recording (%v); give a file written by --trace or a pypsrp recording", o.File, err)
-	}
-	msgs, err := psrp.DecodeRecording(rec)
+	msgs, err := app.ReadTrace(ctx, src)
 	if err != nil {
 		// Print what was decoded before the damage, then fail.
 		_ = printTrace(o, msgs)
-		return fmt.Errorf("trace %s is damaged after %d messages: %w; the file was cut or edited", o.File, len(msgs), err)
+		return err
 	}
 	return printTrace(o, msgs)
 }
 
-func printTrace(o traceOptions, msgs []psrp.TraceMessage) error {
+func printTrace(o traceOptions, msgs []app.TraceMessage) error {
 	if o.JSON {
 		enc := json.NewEncoder(o.Out)
 		enc.SetEscapeHTML(false)
@@ -95,7 +83,7 @@ func printTrace(o traceOptions, msgs []psrp.TraceMessage) error {
 			} else if m.RPID != "" {
 				line += " rpid=" + m.RPID
 			}
-			if e := errorSummary(m.Value); e != "" {
+			if e := m.Failure; e != "" {
 				line += "\n    error: " + e
 			}
 			if m.Value != nil {
@@ -115,28 +103,4 @@ func printTrace(o traceOptions, msgs []psrp.TraceMessage) error {
 		}
 	}
 	return nil
-}
-
-// errorSummary returns "message (FullyQualifiedErrorId)" for an error
-// record value or a state value carrying ExceptionAsErrorRecord, so the
-// text form shows failures however long the value is.
-func errorSummary(v any) string {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return ""
-	}
-	if inner, ok := m["ExceptionAsErrorRecord"].(map[string]any); ok {
-		m = inner
-	}
-	id, _ := m["FullyQualifiedErrorId"].(string)
-	if id == "" {
-		return ""
-	}
-	msg, _ := m["_toString"].(string)
-	if exc, ok := m["Exception"].(map[string]any); ok {
-		if s, ok := exc["Message"].(string); ok && s != "" {
-			msg = s
-		}
-	}
-	return oneLine(msg) + " (" + id + ")"
 }

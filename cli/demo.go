@@ -1,4 +1,4 @@
-package app
+package cli
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/azs-courier/azs-courier/app"
 )
 
 type demoOptions struct {
@@ -53,7 +55,7 @@ func runDemo(ctx context.Context, opts *demoOptions) (err error) {
 	}
 
 	step("starting the simulated stamp and Azure on loopback")
-	svc, t, err := NewService(env).Training(TrainingOptions{TokenDelay: 300 * time.Millisecond, ActivationDelay: 600 * time.Millisecond})
+	svc, t, err := env.service().Training(app.TrainingOptions{TokenDelay: 300 * time.Millisecond, ActivationDelay: 600 * time.Millisecond})
 	if err != nil {
 		return err
 	}
@@ -79,28 +81,28 @@ func runDemo(ctx context.Context, opts *demoOptions) (err error) {
 	ok("stamp %s, cloud ID %s, version %s, %d nodes (via %s)", st.Name, st.CloudID, st.Version, st.Nodes, st.Host)
 
 	step("creating the registration token (Development billing)")
-	token, err := d.CreateToken(ctx, TokenRequest{BillingModel: "Development"}, progress)
+	token, err := d.CreateToken(ctx, app.TokenRequest{BillingModel: "Development"}, progress)
 	if err != nil {
 		return fmt.Errorf("demo: token: %w", err)
 	}
 	ok("token of %d characters, SHA-256 %s", token.Length, token.SHA256Groups())
 
 	step("saving the token to the drive as a file and QR codes")
-	tokOut, err := svc.Export(ctx, ExportRequest{Artefact: token, Dir: t.Drive, QR: true, Sheet: true, Purpose: "demo: token to the connected side"}, progress)
+	tokOut, err := svc.Export(ctx, app.ExportRequest{Artefact: token, Dir: t.Drive, QR: true, Sheet: true, Purpose: "demo: token to the connected side"}, progress)
 	if err != nil {
 		return fmt.Errorf("demo: save the token: %w", err)
 	}
 	ok("%s (+ manifest), %d QR PNG(s), sheet %s", filepath.Base(tokOut.File), len(tokOut.QRFiles), filepath.Base(tokOut.Sheet))
 
 	step("reading the token back from the QR images and from the file")
-	tokQR, _, err := svc.ImportQR(ctx, reversed(tokOut.QRFiles), KindToken, progress)
+	tokQR, _, err := svc.ImportQR(ctx, reversed(tokOut.QRFiles), app.KindToken, progress)
 	if err != nil {
 		return fmt.Errorf("demo: decode the token's QR codes: %w", err)
 	}
 	if tokQR.SHA256 != token.SHA256 {
 		return fmt.Errorf("demo: the QR codes gave SHA-256 %s, want %s", tokQR.SHA256, token.SHA256)
 	}
-	tokFile, err := svc.ImportFile(ctx, tokOut.File, KindToken)
+	tokFile, err := svc.ImportFile(ctx, tokOut.File, app.KindToken)
 	if err != nil {
 		return fmt.Errorf("demo: read the token file: %w", err)
 	}
@@ -114,8 +116,8 @@ func runDemo(ctx context.Context, opts *demoOptions) (err error) {
 	if err != nil {
 		return fmt.Errorf("demo: sign in: %w", err)
 	}
-	name := DefaultRegistrationName(tokQR.CloudID)
-	reg, err := conn.Register(ctx, RegisterRequest{Token: tokQR, Subscription: t.Subscription, Name: name}, progress)
+	name := app.DefaultRegistrationName(tokQR.CloudID)
+	reg, err := conn.Register(ctx, app.RegisterRequest{Token: tokQR, Subscription: t.Subscription, Name: name}, progress)
 	if err != nil {
 		return fmt.Errorf("demo: register: %w", err)
 	}
@@ -125,21 +127,21 @@ func runDemo(ctx context.Context, opts *demoOptions) (err error) {
 	ok("registration %s in resource group %s, subscription %s", reg.Name, reg.ResourceGroup, reg.Subscription)
 
 	step("fetching the activation key")
-	key, err := conn.ActivationKey(ctx, KeyRequest{Subscription: t.Subscription, Name: reg.Name, ResourceGroup: reg.ResourceGroup}, progress)
+	key, err := conn.ActivationKey(ctx, app.KeyRequest{Subscription: t.Subscription, Name: reg.Name, ResourceGroup: reg.ResourceGroup}, progress)
 	if err != nil {
 		return fmt.Errorf("demo: activation key: %w", err)
 	}
 	ok("key of %d characters for cloud ID %s, SHA-256 %s", key.Length, key.CloudID, key.SHA256Groups())
 
 	step("saving the key to the drive as a file and QR codes")
-	keyOut, err := svc.Export(ctx, ExportRequest{Artefact: key, Dir: t.Drive, QR: true, Purpose: "demo: key to the disconnected side"}, progress)
+	keyOut, err := svc.Export(ctx, app.ExportRequest{Artefact: key, Dir: t.Drive, QR: true, Purpose: "demo: key to the disconnected side"}, progress)
 	if err != nil {
 		return fmt.Errorf("demo: save the key: %w", err)
 	}
 	ok("%s (+ manifest), %d QR PNG(s)", filepath.Base(keyOut.File), len(keyOut.QRFiles))
 
 	step("reading the key back from the QR images and checking it against the stamp")
-	keyQR, _, err := svc.ImportQR(ctx, reversed(keyOut.QRFiles), KindKey, progress)
+	keyQR, _, err := svc.ImportQR(ctx, reversed(keyOut.QRFiles), app.KindKey, progress)
 	if err != nil {
 		return fmt.Errorf("demo: decode the key's QR codes: %w", err)
 	}
@@ -170,7 +172,7 @@ func runDemo(ctx context.Context, opts *demoOptions) (err error) {
 	ok("the simulated stamp is no longer activated")
 
 	step("unregistering in Azure")
-	if _, err := conn.Unregister(ctx, UnregisterRequest{Subscription: t.Subscription, Name: reg.Name, ResourceGroup: reg.ResourceGroup}, progress); err != nil {
+	if _, err := conn.Unregister(ctx, app.UnregisterRequest{Subscription: t.Subscription, Name: reg.Name, ResourceGroup: reg.ResourceGroup}, progress); err != nil {
 		return fmt.Errorf("demo: unregister: %w", err)
 	}
 	if left := t.Registrations(); len(left) != 0 {

@@ -1,4 +1,4 @@
-package app
+package cli
 
 import (
 	"context"
@@ -28,6 +28,8 @@ type pepSimOptions struct {
 	activationDelay time.Duration
 	latency         time.Duration
 	faults          []string
+	shell           string
+	shells          []shell
 }
 
 func newPEPSimCmd(env *Env) *cobra.Command {
@@ -59,12 +61,18 @@ one up and prints it. It is the simulator's own and works nowhere else.`,
 	f.DurationVar(&opts.tokenDelay, "token-delay", 3*time.Second, "how long New-RegistrationToken works")
 	f.DurationVar(&opts.activationDelay, "activation-delay", 5*time.Second, "how long activation and deactivation work")
 	f.DurationVar(&opts.latency, "latency", 0, "delay every answer by `DURATION`")
+	f.StringVar(&opts.shell, "shell", "", "print the instructions for `SHELL`: bash, powershell or cmd (default: "+shellDefault+")")
 	f.StringArrayVar(&opts.faults, "fault", nil, "inject `FAULT[=N]` (repeatable): busy, drop-receive, http-500, timed-out, broken-pool; N times (default 1) or N=always")
 	return cmd
 }
 
 func runPEPSim(ctx context.Context, opts *pepSimOptions) error {
 	env := opts.env
+	shells, err := shellNamed(opts.shell)
+	if err != nil {
+		return err
+	}
+	opts.shells = shells
 	if !isGUID(opts.cloudID) {
 		return fmt.Errorf("--cloud-id %q is not a GUID; give it as xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", opts.cloudID)
 	}
@@ -79,7 +87,7 @@ func runPEPSim(ctx context.Context, opts *pepSimOptions) error {
 		return err
 	}
 	faults.Latency = opts.latency
-	password := env.Getenv(pepPasswordEnv)
+	password := env.getenv(pepPasswordEnv)
 	generated := password == ""
 	if generated {
 		password = rand.Text()[:16]
@@ -102,17 +110,21 @@ func runPEPSim(ctx context.Context, opts *pepSimOptions) error {
 		fmt.Fprintf(out, "faults: %s\n", strings.Join(opts.faults, ", "))
 	}
 	fmt.Fprintln(out)
+	var in instructions
 	if generated {
-		fmt.Fprintf(out, "%s is not set, so the simulator made up a password. In the shell that runs the CLI:\n", pepPasswordEnv)
-		fmt.Fprintf(out, "export %s='%s'\n\n", pepPasswordEnv, password)
+		fmt.Fprintf(out, "%s is not set, so the simulator made up a password. Paste these lines into the shell that runs the CLI.\n", pepPasswordEnv)
+		in.env = [][2]string{{pepPasswordEnv, password}}
 	} else {
-		fmt.Fprintf(out, "The password is the one in %s; keep it exported in the shell that runs the CLI.\n\n", pepPasswordEnv)
+		fmt.Fprintf(out, "The password is the one in %s; keep it set in the shell that runs the CLI, and paste these lines there.\n", pepPasswordEnv)
 	}
-	flags := fmt.Sprintf("--pep %s --user '%s'", sim.Addr(), sim.User())
-	fmt.Fprintf(out, "azs-courier stamp %s\n", flags)
-	fmt.Fprintf(out, "azs-courier token --billing-model Development --out registration-token.txt %s\n", flags)
-	fmt.Fprintf(out, "azs-courier activate --key activation-key.txt %s\n", flags)
-	fmt.Fprintf(out, "azs-courier deactivate --yes %s\n", flags)
+	flags := []string{"--pep", sim.Addr(), "--user", sim.User()}
+	in.cmds = [][]string{
+		append([]string{"azs-courier", "stamp"}, flags...),
+		append([]string{"azs-courier", "token", "--billing-model", "Development", "--out", "registration-token.txt"}, flags...),
+		append([]string{"azs-courier", "activate", "--key", "activation-key.txt"}, flags...),
+		append([]string{"azs-courier", "deactivate", "--yes"}, flags...),
+	}
+	in.write(out, opts.shells)
 	fmt.Fprintf(out, "\nPress Ctrl-C to stop.\n")
 	<-ctx.Done()
 	return nil

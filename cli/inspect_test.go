@@ -1,4 +1,4 @@
-package app
+package cli
 
 import (
 	"crypto/sha256"
@@ -191,7 +191,7 @@ func TestWriteCanonicalManifestAndLedger(t *testing.T) {
 	assertOneLineError(t, errOut.String(), shaHex(text), shaHex(other))
 
 	// The ledger saw all of it: inspect, write, refused write, failed check.
-	entries, err := env.Ledger().Entries()
+	entries, err := env.App.Ledger().Entries()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +233,7 @@ func TestLedgerCommands(t *testing.T) {
 		t.Errorf("export has %d lines, want header + 3", lines)
 	}
 	// Edit the second entry: verify and export fail with exit 3 at line 2.
-	path := env.Ledger().Path()
+	path := env.App.Ledger().Path()
 	b, _ := os.ReadFile(path)
 	lines := strings.SplitAfter(string(b), "\n")
 	lines[1] = strings.Replace(lines[1], `"outcome":"ok"`, `"outcome":"ok "`, 1)

@@ -1,14 +1,13 @@
-package app
+package cli
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/azs-courier/azs-courier/courier"
+	"github.com/azs-courier/azs-courier/app"
 )
 
 // Exit statuses of the CLI (design.md).
@@ -49,7 +48,7 @@ func ExitCode(err error) int {
 		return ExitOK
 	case errors.As(err, &ue):
 		return ExitUsage
-	case errors.Is(err, courier.ErrIntegrity):
+	case errors.Is(err, app.ErrIntegrity):
 		return ExitIntegrity
 	}
 	return ExitFailed
@@ -74,25 +73,32 @@ func Main(ctx context.Context, args []string, env *Env) int {
 			ue.Command = cmd.CommandPath()
 		}
 	}
-	fmt.Fprintf(env.IO.ErrOut, "azs-courier: %s\n", oneLine(err.Error()))
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		err = interrupted(err)
+	}
+	fmt.Fprintf(env.IO.ErrOut, "azs-courier: %s\n", app.OneLine(err.Error()))
 	if verbose, _ := root.PersistentFlags().GetBool("verbose"); verbose {
-		for e, i := errors.Unwrap(err), 1; e != nil; e, i = errors.Unwrap(e), i+1 {
-			fmt.Fprintf(env.IO.ErrOut, "  cause %d (%T): %s\n", i, e, oneLine(e.Error()))
+		for _, c := range app.Causes(err) {
+			fmt.Fprintf(env.IO.ErrOut, "  because: %s\n", c)
 		}
 	}
 	return ExitCode(err)
 }
 
-// oneLine folds a message onto one line: CR/LF runs (PowerShell's error texts
-// carry them) become " — ".
-func oneLine(s string) string {
-	s = strings.TrimSpace(s)
-	if !strings.ContainsAny(s, "\r\n") {
-		return s
+// interruptedError is a run stopped by Ctrl-C or SIGTERM: its message says
+// so instead of "context canceled", which stays in the causes.
+type interruptedError struct{ err error }
+
+func (e *interruptedError) Error() string {
+	return "cancelled by the user (Ctrl-C or a stop signal) before the command finished; run it again to do the rest"
+}
+
+func (e *interruptedError) Unwrap() error { return e.err }
+
+func interrupted(err error) error {
+	var ie *interruptedError
+	if errors.As(err, &ie) {
+		return err
 	}
-	fields := strings.FieldsFunc(s, func(r rune) bool { return r == '\r' || r == '\n' })
-	for i := range fields {
-		fields[i] = strings.TrimSpace(fields[i])
-	}
-	return strings.Join(fields, " — ")
+	return &interruptedError{err: err}
 }

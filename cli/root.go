@@ -1,14 +1,16 @@
-package app
+package cli
 
 import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/azs-courier/azs-courier/app"
 )
 
 // newRootCmd builds the command tree.
 //
-// Conventions for commands (one file a group, app/cmd_<group>.go):
+// Conventions for commands (one file a group, cli/<group>.go):
 //   - newXxxCmd(env) only parses flags into an options struct; runXxx(ctx,
 //     opts) does the work. Output goes to env.IO.Out, progress and warnings to
 //     env.IO.ErrOut; never os.Std* or os.Exit.
@@ -29,9 +31,14 @@ ledger) or as QR codes. Without a command, the GUI opens.`,
 		Args:          usageArgs(cobra.NoArgs),
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Version:       env.Build.Version,
+		Version:       env.App.Build.Version,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return cmd.Help()
+		},
+		PersistentPreRun: func(cmd *cobra.Command, args []string) {
+			if verboseFlag(cmd) {
+				env.setVerbose()
+			}
 		},
 	}
 	root.SetIn(env.IO.In)
@@ -84,7 +91,7 @@ func requireFlags(cmd *cobra.Command, names ...string) error {
 }
 
 func newGUICmd(env *Env) *cobra.Command {
-	var opts GUIOptions
+	var opts app.GUIOptions
 	cmd := &cobra.Command{
 		Use:   "gui",
 		Short: "Open the GUI (the default without a command)",
@@ -98,4 +105,9 @@ func newGUICmd(env *Env) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&opts.Training, "training", false, "wire both sides to the built-in simulated stamp and Azure")
 	return cmd
+}
+
+func verboseFlag(cmd *cobra.Command) bool {
+	v, _ := cmd.Flags().GetBool("verbose")
+	return v
 }

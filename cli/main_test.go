@@ -1,12 +1,15 @@
-package app
+package cli
 
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/azs-courier/azs-courier/app"
 )
 
 // testEnv returns an Env over buffers with its own config folder.
@@ -14,13 +17,16 @@ func testEnv(t *testing.T) (env *Env, in, out, errOut *bytes.Buffer) {
 	t.Helper()
 	ios, in, out, errOut := TestIO()
 	env = &Env{
-		IO:        ios,
-		Now:       func() time.Time { return time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC) },
-		Getenv:    func(string) string { return "" },
-		ConfigDir: filepath.Join(t.TempDir(), "config"),
-		User:      "operator",
-		Machine:   "ws01",
-		Build:     BuildInfo{Version: "0.1.0-test", Commit: "abc"},
+		IO:     ios,
+		Getenv: func(string) string { return "" },
+		App: &app.Env{
+			Now:       func() time.Time { return time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC) },
+			ConfigDir: filepath.Join(t.TempDir(), "config"),
+			User:      "operator",
+			Machine:   "ws01",
+			Build:     app.BuildInfo{Version: "0.1.0-test", Commit: "abc"},
+			Warn:      func(msg string) { fmt.Fprintf(errOut, "warning: %s\n", msg) },
+		},
 	}
 	return env, in, out, errOut
 }
@@ -81,8 +87,8 @@ func TestGUIWithoutRunner(t *testing.T) {
 		t.Fatalf("exit %d, want 1", code)
 	}
 	assertOneLineError(t, errOut.String(), "no GUI")
-	var got GUIOptions
-	env.RunGUI = func(ctx context.Context, o GUIOptions) error { got = o; return nil }
+	var got app.GUIOptions
+	env.RunGUI = func(ctx context.Context, o app.GUIOptions) error { got = o; return nil }
 	if code := run(t, env, "gui", "--training"); code != 0 || !got.Training {
 		t.Fatalf("gui --training: exit %d, options %+v", code, got)
 	}

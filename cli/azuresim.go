@@ -1,4 +1,4 @@
-package app
+package cli
 
 import (
 	"context"
@@ -19,6 +19,8 @@ type azureSimOptions struct {
 	providerPolls int
 	latency       time.Duration
 	deviceManual  bool
+	shell         string
+	shells        []shell
 }
 
 func newAzureSimCmd(env *Env) *cobra.Command {
@@ -41,12 +43,18 @@ and work nowhere else.`,
 	cmd.Flags().StringVar(&opts.caOut, "ca-out", "", "write the CA certificate to `FILE` (default: azuresim-ca.pem in the config folder)")
 	cmd.Flags().IntVar(&opts.providerPolls, "provider-delay", 1, "reads of the resource provider that answer Registering before Registered")
 	cmd.Flags().DurationVar(&opts.latency, "latency", 0, "delay every answer by `DURATION`")
+	cmd.Flags().StringVar(&opts.shell, "shell", "", "print the instructions for `SHELL`: bash, powershell or cmd (default: "+shellDefault+")")
 	cmd.Flags().BoolVar(&opts.deviceManual, "device-code-manual", false, "approve device codes only at /devicelogin?code=CODE")
 	return cmd
 }
 
 func runAzureSim(ctx context.Context, opts *azureSimOptions) error {
 	env := opts.env
+	shells, err := shellNamed(opts.shell)
+	if err != nil {
+		return err
+	}
+	opts.shells = shells
 	sim, err := azuresim.Start(azuresim.Options{Addr: opts.listen, ProviderRegisteringPolls: opts.providerPolls,
 		Latency: opts.latency, DeviceCodeManual: opts.deviceManual})
 	if err != nil {
@@ -55,7 +63,7 @@ func runAzureSim(ctx context.Context, opts *azureSimOptions) error {
 	defer sim.Close()
 	caFile := opts.caOut
 	if caFile == "" {
-		caFile = filepath.Join(env.ConfigDir, "azuresim-ca.pem")
+		caFile = filepath.Join(env.App.ConfigDir, "azuresim-ca.pem")
 	}
 	if err := os.MkdirAll(filepath.Dir(caFile), 0o755); err != nil {
 		return fmt.Errorf("write the simulator's CA: %w; choose --ca-out", err)
@@ -66,13 +74,18 @@ func runAzureSim(ctx context.Context, opts *azureSimOptions) error {
 	out := env.IO.Out
 	fmt.Fprintf(out, "azuresim listening on %s (tenant %s, subscription %s)\n", sim.URL(), sim.TenantID(), sim.SubscriptionID())
 	fmt.Fprintf(out, "CA certificate: %s\n\n", caFile)
-	fmt.Fprintf(out, "# service principal (--auth environment):\n")
-	fmt.Fprintf(out, "export AZURE_TENANT_ID=%s\nexport AZURE_CLIENT_ID=%s\nexport AZURE_CLIENT_SECRET=%s\n\n", sim.TenantID(), sim.ClientID(), sim.ClientSecret())
-	flags := fmt.Sprintf("--arm-endpoint %s --authority-host %s --ca-file %s --subscription %s", sim.URL(), sim.URL(), caFile, sim.SubscriptionID())
-	fmt.Fprintf(out, "AZURE_FLAGS=%q\n", flags)
-	fmt.Fprintf(out, "azs-courier register --token registration-token.txt --name azs-registration $AZURE_FLAGS --auth environment\n")
-	fmt.Fprintf(out, "azs-courier activation-key --name azs-registration --out activation-key.txt $AZURE_FLAGS --auth environment\n")
-	fmt.Fprintf(out, "azs-courier unregister --name azs-registration --yes $AZURE_FLAGS --auth device-code --tenant %s\n", sim.TenantID())
+	fmt.Fprintf(out, "Paste these lines into the shell that runs the CLI (the service principal signs in with --auth environment,\nthe last command with a device code that the simulator approves by itself):\n")
+	flags := []string{"--arm-endpoint", sim.URL(), "--authority-host", sim.URL(), "--ca-file", caFile, "--subscription", sim.SubscriptionID()}
+	cmd := func(args ...string) []string { return append(append([]string{"azs-courier"}, args...), flags...) }
+	in := instructions{
+		env: [][2]string{{"AZURE_TENANT_ID", sim.TenantID()}, {"AZURE_CLIENT_ID", sim.ClientID()}, {"AZURE_CLIENT_SECRET", sim.ClientSecret()}},
+		cmds: [][]string{
+			cmd("register", "--token", "registration-token.txt", "--name", "azs-registration", "--auth", "environment"),
+			cmd("activation-key", "--name", "azs-registration", "--out", "activation-key.txt", "--auth", "environment"),
+			cmd("unregister", "--name", "azs-registration", "--yes", "--auth", "device-code", "--tenant", sim.TenantID()),
+		},
+	}
+	in.write(out, opts.shells)
 	fmt.Fprintf(out, "\nPress Ctrl-C to stop.\n")
 	<-ctx.Done()
 	return nil

@@ -1,0 +1,150 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// expandInputs turns the input arguments of a command that reads several
+// files (qr decode) into the files to read, in order:
+//   - "-" stays: standard input;
+//   - a folder stands for the QR images (.png, .jpg, .jpeg) and frames.txt
+//     files directly in it, in name order;
+//   - with wildcards set (Windows, whose shells pass *.png to the program
+//     unexpanded), an argument whose last element holds * or ? is a pattern,
+//     matched without regard to case against the names in its folder, as
+//     cmd does; a pattern that matches nothing is an error naming it.
+//
+// Anything else is passed on as a file name.
+func expandInputs(args []string, wildcards bool) ([]string, error) {
+	var out []string
+	for _, arg := range args {
+		if arg == "-" {
+			out = append(out, arg)
+			continue
+		}
+		if wildcards && hasWildcard(filepath.Base(arg)) {
+			matches, err := globFold(arg)
+			if err != nil {
+				return nil, err
+			}
+			for _, m := range matches {
+				files, err := inputsOf(m, false)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, files...)
+			}
+			continue
+		}
+		files, err := inputsOf(arg, true)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, files...)
+	}
+	return out, nil
+}
+
+// inputsOf returns path itself, or the QR inputs in it when it is a folder.
+// A folder named on the command line must hold some; one matched by a
+// pattern may be empty.
+func inputsOf(path string, named bool) ([]string, error) {
+	st, err := os.Stat(path)
+	if err != nil || !st.IsDir() {
+		return []string{path}, nil // the reader names what is wrong with it
+	}
+	ents, err := os.ReadDir(path)
+	if err != nil {
+		return nil, fmt.Errorf("list the folder %s: %w", path, err)
+	}
+	var files []string
+	for _, e := range ents {
+		if e.IsDir() || !isQRInputName(e.Name()) {
+			continue
+		}
+		files = append(files, filepath.Join(path, e.Name()))
+	}
+	if len(files) == 0 && named {
+		return nil, fmt.Errorf("the folder %s holds no QR images (.png, .jpg) and no frames.txt; give the folder the codes were saved in, or the images themselves", path)
+	}
+	return files, nil
+}
+
+// isQRInputName reports whether a file in a folder of QR codes is read:
+// images and frames.txt, but not the artefact, its manifest or temporary
+// files beside them.
+func isQRInputName(name string) bool {
+	lower := strings.ToLower(name)
+	if strings.Contains(lower, ".azs-tmp-") {
+		return false
+	}
+	switch filepath.Ext(lower) {
+	case ".png", ".jpg", ".jpeg":
+		return true
+	}
+	return lower == "frames.txt"
+}
+
+func hasWildcard(s string) bool { return strings.ContainsAny(s, "*?") }
+
+// globFold returns the names in pattern's folder that its last element
+// matches, ignoring case; * matches any run of characters and ? one
+// character, and nothing else is special (Windows file names may hold [ and ]).
+func globFold(pattern string) ([]string, error) {
+	dir, pat := filepath.Split(pattern)
+	list := dir
+	if list == "" {
+		list = "."
+	}
+	ents, err := os.ReadDir(list)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("the folder %s of %s does not exist; check the path and the drive letter", list, pattern)
+		}
+		return nil, fmt.Errorf("list the folder %s for %s: %w", list, pattern, err)
+	}
+	var out []string
+	for _, e := range ents {
+		if matchFold(pat, e.Name()) {
+			out = append(out, dir+e.Name())
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no file matches %s; check the folder and the pattern (for example %s)", pattern, filepath.Join(strings.TrimSuffix(dir, string(filepath.Separator)), "*.png"))
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// matchFold reports whether name matches the * and ? pattern, ignoring case.
+func matchFold(pattern, name string) bool {
+	p, n := []rune(strings.ToLower(pattern)), []rune(strings.ToLower(name))
+	// star and mark remember the last * and where in name it matched up to.
+	pi, ni, star, mark := 0, 0, -1, 0
+	for ni < len(n) {
+		switch {
+		case pi < len(p) && (p[pi] == '?' || p[pi] == n[ni]):
+			pi++
+			ni++
+		case pi < len(p) && p[pi] == '*':
+			star, mark = pi, ni
+			pi++
+		case star >= 0:
+			pi = star + 1
+			mark++
+			ni = mark
+		default:
+			return false
+		}
+	}
+	for pi < len(p) && p[pi] == '*' {
+		pi++
+	}
+	return pi == len(p)
+}

@@ -1,0 +1,22 @@
+//go:build !windows
+
+package cli
+
+// What differs for people at a Unix terminal.
+const (
+	// expandWildcards: the shell expands *.png before the program runs.
+	expandWildcards = false
+	// eofKeys end typed input on standard input.
+	eofKeys = "Ctrl-D"
+	// shellDefault names the shells the simulators print instructions for.
+	shellDefault = "bash"
+	// wildcardNote says how patterns are read.
+	wildcardNote = ""
+	// qrDecodeExample shows qr decode with a pattern and a folder.
+	qrDecodeExample = `  azs-courier qr decode key-qr/*.png --out activation-key.txt
+  azs-courier qr decode /media/usb/key-qr --out activation-key.txt
+  azs-courier qr decode scan-page1.jpg scan-page2.jpg --out registration-token.txt --json`
+)
+
+// userShells are the shells the simulators print their instructions for.
+func userShells() []shell { return []shell{posixShell} }

@@ -1,0 +1,22 @@
+//go:build windows
+
+package cli
+
+// What differs for people at a Windows console.
+const (
+	// expandWildcards: cmd and PowerShell pass *.png to programs unexpanded.
+	expandWildcards = true
+	// eofKeys end typed input on standard input.
+	eofKeys = "Ctrl+Z, then Enter"
+	// shellDefault names the shells the simulators print instructions for.
+	shellDefault = "powershell and cmd"
+	// wildcardNote says how patterns are read.
+	wildcardNote = "; * and ? in a file name match as in cmd, ignoring case"
+	// qrDecodeExample shows qr decode with a pattern and a folder.
+	qrDecodeExample = `  azs-courier qr decode E:\key-qr\*.png --out activation-key.txt
+  azs-courier qr decode E:\key-qr --out activation-key.txt
+  azs-courier qr decode scan-page1.jpg scan-page2.jpg --out registration-token.txt --json`
+)
+
+// userShells are the shells the simulators print their instructions for.
+func userShells() []shell { return []shell{powerShell, cmdShell} }
