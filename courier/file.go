@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -66,6 +67,10 @@ type WriteOptions struct {
 	// Manifest supplies the descriptive fields of the manifest (Machine, User,
 	// AppVersion, Purpose, CreatedAt). The rest is filled from the artefact.
 	Manifest Manifest
+	// Logger receives what is worth showing with --verbose (leftovers of an
+	// interrupted run removed, temporary files that could not be); nil
+	// discards it.
+	Logger *slog.Logger
 }
 
 // ExistsError reports that WriteFile would replace a file.
@@ -76,23 +81,27 @@ func (e *ExistsError) Error() string {
 }
 
 // CheckNew returns an *ExistsError when WriteFile(path) without Force would
-// be refused: the file or its manifest already exists. Commands call it
-// before slow work (a PEP session, an Azure call) whose result they write.
+// be refused: the file already exists, or its manifest does with it. A
+// manifest alone is what an interrupted write leaves (the manifest is put
+// in place just before its artefact): it does not count, and WriteFile
+// replaces it. Commands call CheckNew before slow work (a PEP session, an
+// Azure call) whose result they write.
 func CheckNew(path string) error {
-	for _, p := range []string{path, ManifestPath(path)} {
-		if _, err := os.Lstat(p); err == nil {
-			return &ExistsError{Path: p}
-		}
+	if _, err := os.Lstat(path); err == nil {
+		return &ExistsError{Path: path}
 	}
 	return nil
 }
 
 // WriteFile writes the artefact's canonical text to path and its manifest to
-// ManifestPath(path). Each file is written to a temporary file in the same
-// folder, synced, renamed into place and the folder synced, so a crash or a
-// pulled drive leaves either the old state or the new, never a partial file.
-// The artefact is then read back and hashed again before WriteFile reports
-// success. Existing files are replaced only with opts.Force.
+// ManifestPath(path). Both are written to temporary files in the same
+// folder and synced first; then the manifest is renamed into place, then
+// the artefact, and the folder is synced. A crash or a pulled drive
+// therefore never leaves an artefact without its manifest or a partial
+// file: at worst a manifest alone, which the next write replaces, and
+// temporary files, which it removes. The artefact is then read back and
+// hashed again before WriteFile reports success. Existing files are
+// replaced only with opts.Force.
 func WriteFile(path string, a *Artefact, opts WriteOptions) (*Manifest, error) {
 	mpath := ManifestPath(path)
 	if !opts.Force {
@@ -117,12 +126,31 @@ func WriteFile(path string, a *Artefact, opts WriteOptions) (*Manifest, error) {
 	}
 	mdata = append(mdata, '\n')
 
-	if err := writeAtomic(path, []byte(a.Text)); err != nil {
+	log := orDiscard(opts.Logger)
+	removeLeftovers(path, log)
+	removeLeftovers(mpath, log)
+	tmpM, err := stage(mpath, mdata)
+	if err != nil {
 		return nil, err
 	}
-	if err := writeAtomic(mpath, mdata); err != nil {
-		os.Remove(path)
+	tmpA, err := stage(path, []byte(a.Text))
+	if err != nil {
+		removeTemp(tmpM, log)
 		return nil, err
+	}
+	dir := filepath.Dir(path)
+	if err := os.Rename(tmpM, mpath); err != nil {
+		removeTemp(tmpM, log)
+		removeTemp(tmpA, log)
+		return nil, writeError(dir, fmt.Errorf("put %s in place: %w", mpath, err))
+	}
+	if err := os.Rename(tmpA, path); err != nil {
+		removeTemp(tmpA, log)
+		os.Remove(mpath)
+		return nil, writeError(dir, fmt.Errorf("put %s in place: %w", path, err))
+	}
+	if err := syncDir(dir); err != nil {
+		return nil, fmt.Errorf("sync folder %s: %w", dir, err)
 	}
 	if err := verifyWritten(path, a); err != nil {
 		os.Remove(path)

@@ -84,15 +84,25 @@ func TestWriteFileNeverOverwritesWithoutForce(t *testing.T) {
 	if got, _, _ := courier.ReadFile(out); got.SHA256 != a.SHA256 {
 		t.Fatal("the first file was changed by a refused write")
 	}
-	// A manifest left alone also blocks the write.
+	// A manifest left alone is what an interrupted write leaves (the
+	// manifest goes in place just before its artefact): it is replaced, and
+	// so are the temporary files beside it.
 	os.Remove(out)
-	if _, err := courier.WriteFile(out, b, courier.WriteOptions{}); !errors.As(err, &ee) {
-		t.Fatalf("write over a lone manifest: got %v, want ExistsError", err)
+	leftover := out + courier.TempMarker + "0a1b2c"
+	os.WriteFile(leftover, []byte("half"), 0o644)
+	if _, err := courier.WriteFile(out, b, courier.WriteOptions{}); err != nil {
+		t.Fatalf("write over a lone manifest: %v", err)
 	}
-	if _, err := courier.WriteFile(out, b, courier.WriteOptions{Force: true}); err != nil {
+	if got, m, err := courier.ReadFile(out); err != nil || got.SHA256 != b.SHA256 || m == nil || m.SHA256 != b.SHA256 {
+		t.Fatalf("after the write: %v, manifest %v, %v", got, m, err)
+	}
+	if _, err := os.Stat(leftover); err == nil {
+		t.Error("the leftover temporary file is still there")
+	}
+	if _, err := courier.WriteFile(out, a, courier.WriteOptions{Force: true}); err != nil {
 		t.Fatalf("forced write: %v", err)
 	}
-	if got, _, err := courier.ReadFile(out); err != nil || got.SHA256 != b.SHA256 {
+	if got, _, err := courier.ReadFile(out); err != nil || got.SHA256 != a.SHA256 {
 		t.Fatalf("after forced write: %v %v", got, err)
 	}
 }

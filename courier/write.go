@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,9 +64,7 @@ func createTemp(path string) (*os.File, error) {
 		dir = "."
 	}
 	for range 100 {
-		var b [6]byte
-		rand.Read(b[:])
-		name := filepath.Join(dir, base+TempMarker+hex.EncodeToString(b[:]))
+		name := NewTempName(filepath.Join(dir, base))
 		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
 		if errors.Is(err, fs.ErrExist) {
 			continue
@@ -82,19 +81,19 @@ func createTemp(path string) (*os.File, error) {
 // this package writes before renaming.
 func IsTemp(name string) bool { return strings.Contains(filepath.Base(name), TempMarker) }
 
-// writeAtomic writes data to path through a synced temporary file and a
-// rename, then syncs the folder. It replaces an existing file.
-func writeAtomic(path string, data []byte) error {
+// stage writes data to a new temporary file beside path and syncs it; the
+// caller renames it into place. It returns the temporary file's name.
+func stage(path string, data []byte) (string, error) {
 	dir := filepath.Dir(path)
 	tmp, err := createTemp(path)
 	if err != nil {
-		return err
+		return "", err
 	}
 	name := tmp.Name()
-	fail := func(err error) error {
+	fail := func(err error) (string, error) {
 		tmp.Close()
 		os.Remove(name)
-		return writeError(dir, err)
+		return "", writeError(dir, err)
 	}
 	if _, err := tmp.Write(data); err != nil {
 		return fail(fmt.Errorf("write %s: %w", path, err))
@@ -104,16 +103,63 @@ func writeAtomic(path string, data []byte) error {
 	}
 	if err := tmp.Close(); err != nil {
 		os.Remove(name)
-		return writeError(dir, fmt.Errorf("write %s: %w", path, err))
+		return "", writeError(dir, fmt.Errorf("write %s: %w", path, err))
 	}
-	if err := os.Rename(name, path); err != nil {
-		os.Remove(name)
+	return name, nil
+}
+
+// writeAtomic writes data to path through a synced temporary file and a
+// rename, then syncs the folder. It replaces an existing file.
+func writeAtomic(path string, data []byte) error {
+	tmp, err := stage(path, data)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(path)
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
 		return writeError(dir, fmt.Errorf("put %s in place: %w", path, err))
 	}
 	if err := syncDir(dir); err != nil {
 		return fmt.Errorf("sync folder %s: %w", dir, err)
 	}
 	return nil
+}
+
+// removeLeftovers removes the temporary files an interrupted write of path
+// left beside it (path + TempMarker + …).
+func removeLeftovers(path string, log *slog.Logger) {
+	matches, _ := filepath.Glob(escapeGlob(path) + TempMarker + "*")
+	for _, m := range matches {
+		if err := os.RemoveAll(m); err != nil {
+			log.Debug("could not remove a leftover of an interrupted run", "path", m, "err", err)
+		} else {
+			log.Debug("removed a leftover of an interrupted run", "path", m)
+		}
+	}
+}
+
+// removeTemp removes a temporary file or folder, reporting a failure.
+func removeTemp(path string, log *slog.Logger) {
+	if err := os.RemoveAll(path); err != nil {
+		log.Debug("could not remove a temporary file", "path", path, "err", err)
+	}
+}
+
+// escapeGlob quotes the pattern characters of a path for filepath.Glob.
+func escapeGlob(p string) string {
+	if filepath.Separator == '\\' {
+		// No escaping on Windows: [ stands for itself only inside [].
+		return strings.NewReplacer("[", "[[]", "*", "[*]", "?", "[?]").Replace(p)
+	}
+	return strings.NewReplacer(`\`, `\\`, "[", `\[`, "*", `\*`, "?", `\?`).Replace(p)
+}
+
+func orDiscard(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
 }
 
 // WriteFileAtomic writes data to path so that the file appears whole or not
@@ -127,3 +173,19 @@ func WriteFileAtomic(path string, data []byte, force bool) error {
 	}
 	return writeAtomic(path, data)
 }
+
+// SyncDir makes the renames and new files in dir durable where the file
+// system can (folder fsync); elsewhere it does nothing.
+func SyncDir(dir string) error { return syncDir(dir) }
+
+// NewTempName returns a name for a temporary file or folder beside path:
+// path + TempMarker + 12 random hex digits.
+func NewTempName(path string) string {
+	var b [6]byte
+	rand.Read(b[:])
+	return path + TempMarker + hex.EncodeToString(b[:])
+}
+
+// RemoveLeftovers removes the temporary files and folders an interrupted
+// write of path left beside it, reporting each to log (nil discards).
+func RemoveLeftovers(path string, log *slog.Logger) { removeLeftovers(path, orDiscard(log)) }

@@ -2,12 +2,15 @@ package qr
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/azs-courier/azs-courier/courier"
@@ -29,6 +32,10 @@ type DirOptions struct {
 	PixelsPerModule int  // PNG density; 0 means FilePixelsPerModule
 	Sheet           bool // also write the A4 PDF sheet
 	Force           bool // replace files of the same names
+	// Logger receives what is worth showing with --verbose (leftovers of an
+	// interrupted run removed, temporary folders that could not be); nil
+	// discards it.
+	Logger *slog.Logger
 }
 
 // DirResult lists what WriteDir wrote.
@@ -59,10 +66,13 @@ func kindFileName(k courier.Kind) string {
 // WriteDir writes a as AGX1 frames into dir, creating it if needed:
 // frames.txt (one frame a line), <kind>-<ID>-part-i-of-n.png for each part,
 // and with opts.Sheet the A4 sheet <kind>-<ID>-sheet.pdf. Everything is
-// rendered first; each file is then written to a temporary name and renamed.
-// Existing files are not replaced unless opts.Force is set; on failure the
-// files written so far are removed. The pep and azure workflows call this for
-// their --qr DIR output.
+// rendered first. A folder that does not exist yet (or is empty) is staged
+// beside it — written whole, synced and renamed into place — so a crash
+// never leaves part of a set; leftovers of an interrupted run are removed.
+// Into a folder that already holds files, each file is written to a
+// temporary name and renamed, frames.txt last. Existing files are not
+// replaced unless opts.Force is set; on failure the files written so far are
+// removed. The pep and azure workflows call this for their --qr DIR output.
 func WriteDir(ctx context.Context, dir string, a *courier.Artefact, opts DirOptions) (*DirResult, error) {
 	if opts.MaxVersion == 0 {
 		opts.MaxVersion = ScreenVersion
@@ -73,10 +83,6 @@ func WriteDir(ctx context.Context, dir string, a *courier.Artefact, opts DirOpti
 	frames, err := Encode(a, opts.MaxVersion)
 	if err != nil {
 		return nil, err
-	}
-	type file struct {
-		path string
-		data []byte
 	}
 	var files []file
 	var text strings.Builder
@@ -104,8 +110,23 @@ func WriteDir(ctx context.Context, dir string, a *courier.Artefact, opts DirOpti
 		files = append(files, file{res.Sheet, b.Bytes()})
 	}
 
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("qr: create the folder for the codes: %w", err)
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	dir = filepath.Clean(dir)
+	courier.RemoveLeftovers(dir, log)
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) || err == nil && st.IsDir() && isEmptyDir(dir):
+		if err := writeStaged(dir, files, log); err != nil {
+			return nil, err
+		}
+		return res, nil
+	case err != nil:
+		return nil, fmt.Errorf("qr: %w", err)
+	case !st.IsDir():
+		return nil, fmt.Errorf("qr: %s is a file, not a folder; choose a folder for the codes", dir)
 	}
 	if !opts.Force {
 		for _, f := range files {
@@ -116,38 +137,93 @@ func WriteDir(ctx context.Context, dir string, a *courier.Artefact, opts DirOpti
 			}
 		}
 	}
+	// frames.txt, which names every part, goes in last.
+	slices.SortStableFunc(files, func(a, b file) int {
+		return cmp.Compare(boolInt(filepath.Base(a.path) == FramesFile), boolInt(filepath.Base(b.path) == FramesFile))
+	})
 	var written []string
 	for _, f := range files {
-		if err := writeAtomic(f.path, f.data); err != nil {
+		if err := courier.WriteFileAtomic(f.path, f.data, true); err != nil {
 			for _, p := range written {
 				os.Remove(p)
 			}
-			return nil, fmt.Errorf("qr: write %s: %w", f.path, err)
+			return nil, fmt.Errorf("qr: %w", err)
 		}
 		written = append(written, f.path)
 	}
 	return res, nil
 }
 
-// writeAtomic writes data to a temporary file beside path, syncs it and
-// renames it into place.
-func writeAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+type file struct {
+	path string
+	data []byte
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func isEmptyDir(dir string) bool {
+	ents, err := os.ReadDir(dir)
+	return err == nil && len(ents) == 0
+}
+
+// writeStaged writes files, all under dir, into a new folder beside dir,
+// syncs them and renames the folder to dir (replacing it when it is an
+// empty folder), so that dir appears whole or not at all.
+func writeStaged(dir string, files []file, log *slog.Logger) error {
+	parent := filepath.Dir(dir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return fmt.Errorf("qr: create the folder for the codes: %w", err)
+	}
+	staging := courier.NewTempName(dir)
+	if err := os.Mkdir(staging, 0o777); err != nil {
+		return fmt.Errorf("qr: create the folder for the codes: %w", err)
+	}
+	fail := func(err error) error {
+		if rerr := os.RemoveAll(staging); rerr != nil {
+			log.Debug("could not remove a temporary folder", "path", staging, "err", rerr)
+		}
+		return err
+	}
+	for _, f := range files {
+		if err := writeSynced(filepath.Join(staging, filepath.Base(f.path)), f.data); err != nil {
+			return fail(fmt.Errorf("qr: write %s: %w", f.path, err))
+		}
+	}
+	if err := courier.SyncDir(staging); err != nil {
+		return fail(fmt.Errorf("qr: sync %s: %w", staging, err))
+	}
+	if isEmptyDir(dir) {
+		if err := os.Remove(dir); err != nil {
+			return fail(fmt.Errorf("qr: replace the empty folder %s: %w", dir, err))
+		}
+	}
+	if err := os.Rename(staging, dir); err != nil {
+		return fail(fmt.Errorf("qr: put the folder %s in place: %w", dir, err))
+	}
+	if err := courier.SyncDir(parent); err != nil {
+		return fmt.Errorf("qr: sync folder %s: %w", parent, err)
+	}
+	return nil
+}
+
+// writeSynced creates path (mode 0666 less the umask) with data and syncs it.
+func writeSynced(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
 	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
+	return f.Close()
 }
