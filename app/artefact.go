@@ -147,7 +147,7 @@ func (e *Env) writeArtefactWith(ctx context.Context, path string, a *courier.Art
 		m.NextStep = nextStep(a.Kind)
 	}
 	purpose := m.Purpose
-	_, err := courier.WriteFile(path, a, courier.WriteOptions{Force: force, Manifest: m})
+	_, err := courier.WriteFile(path, a, courier.WriteOptions{Force: force, Manifest: m, Logger: e.Logger})
 	entry := courier.Entry{Step: "write", Kind: a.Kind, SHA256: a.SHA256, CloudID: a.CloudID(),
 		File: absPath(path), Outcome: outcome(err), Detail: purpose}
 	e.record(entry)
@@ -190,7 +190,7 @@ func (s *Service) WriteQR(ctx context.Context, req QRRequest) (QRResult, error) 
 	if maxV == 0 {
 		maxV = ScreenQRVersion
 	}
-	res, err := qr.WriteDir(ctx, req.Dir, a, qr.DirOptions{MaxVersion: maxV, Sheet: req.Sheet, Force: req.Force})
+	res, err := qr.WriteDir(ctx, req.Dir, a, qr.DirOptions{MaxVersion: maxV, Sheet: req.Sheet, Force: req.Force, Logger: s.env.Logger})
 	entry := courier.Entry{Step: "qr encode", Kind: a.Kind, SHA256: a.SHA256, CloudID: a.CloudID(),
 		File: absPath(req.Dir), Outcome: outcome(err)}
 	if err == nil {

@@ -182,7 +182,10 @@ func writeLedgerCSV(w io.Writer, entries []courier.Entry) error {
 // drive folder.
 type Drive struct {
 	Path  string
-	Label string
+	Label string // as Explorer shows it: "BACKUP (E:)"
+	// Serial is the volume serial number ("1A2B-3C4D") where the system
+	// reports one; it identifies the medium for the custody record.
+	Serial string
 }
 
 // Drives lists the removable drives (USB sticks, SD cards) mounted now; in

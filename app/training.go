@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -21,6 +22,9 @@ type TrainingOptions struct {
 	ActivationDelay time.Duration
 	// Nodes is the simulated stamp's node count (default 4).
 	Nodes int
+	// Logger receives what is worth showing with --verbose, such as a
+	// training folder that could not be removed; nil discards it.
+	Logger *slog.Logger
 }
 
 // Training is a running simulated stamp (pepsim) and Azure (azuresim) on
@@ -35,6 +39,7 @@ type Training struct {
 	Drive string
 
 	dir  string
+	log  *slog.Logger
 	pep  *pepsim.Server
 	az   *azuresim.Server
 	done bool
@@ -53,7 +58,10 @@ func StartTraining(o TrainingOptions) (*Training, error) {
 	if err != nil {
 		return nil, fmt.Errorf("make the training folder: %w", err)
 	}
-	t := &Training{dir: dir, Drive: filepath.Join(dir, "TRAINING-USB")}
+	t := &Training{dir: dir, Drive: filepath.Join(dir, "TRAINING-USB"), log: o.Logger}
+	if t.log == nil {
+		t.log = slog.New(slog.DiscardHandler)
+	}
 	if err := os.Mkdir(t.Drive, 0o755); err != nil {
 		t.Close()
 		return nil, fmt.Errorf("make the training drive folder: %w", err)
@@ -91,6 +99,9 @@ func StartTraining(o TrainingOptions) (*Training, error) {
 // custody ledger lives in the training folder so that rehearsals never mix
 // with the real ledger. Close the Training when done.
 func (s *Service) Training(o TrainingOptions) (*Service, *Training, error) {
+	if o.Logger == nil {
+		o.Logger = s.env.Logger
+	}
 	t, err := StartTraining(o)
 	if err != nil {
 		return nil, nil, err
@@ -129,7 +140,9 @@ func (t *Training) Close() {
 	if t.az != nil {
 		t.az.Close()
 	}
-	os.RemoveAll(t.dir)
+	if err := os.RemoveAll(t.dir); err != nil {
+		t.log.Debug("could not remove the training folder", "path", t.dir, "err", err)
+	}
 }
 
 func randomSecret() (string, error) {

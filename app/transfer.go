@@ -131,7 +131,10 @@ type QRImport struct {
 
 // QRIncompleteError reports QR codes read so far that do not yet hold
 // every part of the message.
-type QRIncompleteError struct{ Found, Parts int; Missing []int }
+type QRIncompleteError struct {
+	Found, Parts int
+	Missing      []int
+}
 
 func (e *QRIncompleteError) Error() string {
 	return fmt.Sprintf("%d of %d QR parts read, missing %s; add images or frames of the missing parts", e.Found, e.Parts, Ranges(e.Missing))
@@ -399,4 +402,3 @@ func (q *QRCodes) Image(n, size int) (image.Image, string, error) {
 // Text returns the frame text of the code at tick n, in groups of five for
 // typing.
 func (q *QRCodes) Text(n int) string { return qr.Groups(q.seq.At(n).String()) }
-

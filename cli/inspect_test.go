@@ -248,3 +248,24 @@ func TestLedgerCommands(t *testing.T) {
 		t.Fatalf("export after edit: exit %d", code)
 	}
 }
+
+// TestVerboseReportsLeftovers: with --verbose the temporary files of an
+// interrupted run that a write removes are reported, not dropped silently.
+func TestVerboseReportsLeftovers(t *testing.T) {
+	env, _, _, errOut := testEnv(t)
+	out := filepath.Join(t.TempDir(), "registration-token.txt")
+	leftover := out + ".azs-tmp-0a1b2c3d4e5f"
+	if err := os.WriteFile(leftover, []byte("half"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tok := testutil.Shared(t, "tokens", "registration-token-1node.txt")
+	if code := run(t, env, "inspect", tok, "--write-canonical", out, "--verbose"); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(errOut.String(), "detail: removed a leftover of an interrupted run path="+leftover) {
+		t.Errorf("--verbose does not report the leftover:\n%s", errOut)
+	}
+	if _, err := os.Stat(leftover); err == nil {
+		t.Error("the leftover is still there")
+	}
+}

@@ -273,4 +273,3 @@ func TestAzureUsage(t *testing.T) {
 		assertOneLineError(t, r)
 	}
 }
-

@@ -267,4 +267,3 @@ func TestPEPConnectionErrors(t *testing.T) {
 		t.Errorf("stamp with a dead and a live ERCS: exit %d\n%s", r.Code, r.Stderr)
 	}
 }
-
