@@ -102,8 +102,8 @@ func (s *Service) ConnectPEP(ctx context.Context, conn PEPConnection, progress f
 	if info.DomainFQDN != "" {
 		name += " (" + info.DomainFQDN + ")"
 	}
-	d.stamp = StampView{Host: c.Host(), Name: name, CloudID: info.CloudID, Version: info.StampVersion,
-		Nodes: info.NumberOfNodes, ExternalFQDN: info.ExternalDomainFQDN}
+	d.stamp = StampView{Host: c.Host(), Name: Printable(name), CloudID: Printable(info.CloudID), Version: Printable(info.StampVersion),
+		Nodes: info.NumberOfNodes, ExternalFQDN: Printable(info.ExternalDomainFQDN)}
 	s.env.record(courier.Entry{Step: "connect PEP", CloudID: info.CloudID, Outcome: "ok",
 		Detail: fmt.Sprintf("%s, stamp %s, %d nodes", c.Host(), info.StampVersion, info.NumberOfNodes)})
 	return d, nil

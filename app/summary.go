@@ -104,12 +104,13 @@ func manifestLine(m *courier.Manifest) string {
 }
 
 // Fields returns the summary as labelled rows for a person to review, in
-// reading order; the CLI prints them and the GUI shows them.
+// reading order; the CLI prints them and the GUI shows them. Values are
+// Printable: what an artefact holds cannot act on the terminal.
 func (s Summary) Fields() []Field {
 	var rows []Field
 	add := func(label, value string) {
 		if value != "" {
-			rows = append(rows, Field{label, value})
+			rows = append(rows, Field{label, Printable(value)})
 		}
 	}
 	onOff := func(b *bool) string {

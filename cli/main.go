@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -63,7 +64,7 @@ func Main(ctx context.Context, args []string, env *Env) int {
 	}
 	root := newRootCmd(env)
 	root.SetArgs(args)
-	cmd, err := root.ExecuteContextC(ctx)
+	cmd, err := execute(ctx, root)
 	if err == nil {
 		return ExitOK
 	}
@@ -83,6 +84,40 @@ func Main(ctx context.Context, args []string, env *Env) int {
 		}
 	}
 	return ExitCode(err)
+}
+
+// stopGrace is how long a command has to wind up after Ctrl-C or SIGTERM
+// (close a PEP session, remove temporary files) before Main returns
+// without it.
+const stopGrace = time.Second
+
+// execute runs root under ctx. When ctx is cancelled (Ctrl-C, SIGTERM), the
+// command gets stopGrace to return; one blocked where no context reaches
+// (a read of standard input) is then left behind, and the run ends as
+// interrupted all the same.
+func execute(ctx context.Context, root *cobra.Command) (*cobra.Command, error) {
+	type result struct {
+		cmd *cobra.Command
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		cmd, err := root.ExecuteContextC(ctx)
+		done <- result{cmd, err}
+	}()
+	select {
+	case r := <-done:
+		return r.cmd, r.err
+	case <-ctx.Done():
+	}
+	t := time.NewTimer(stopGrace)
+	defer t.Stop()
+	select {
+	case r := <-done:
+		return r.cmd, r.err
+	case <-t.C:
+		return nil, interrupted(ctx.Err())
+	}
 }
 
 // interruptedError is a run stopped by Ctrl-C or SIGTERM: its message says

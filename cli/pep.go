@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -165,9 +164,7 @@ func newStampCmd(env *Env) *cobra.Command {
 			defer done()
 			s := d.Stamp()
 			if asJSON {
-				enc := json.NewEncoder(env.IO.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(stampJSON{Host: s.Host, Name: s.Name, CloudID: s.CloudID, StampVersion: s.Version, Nodes: s.Nodes, ExternalFQDN: s.ExternalFQDN})
+				return printJSON(env.IO.Out, stampJSON{Host: s.Host, Name: s.Name, CloudID: s.CloudID, StampVersion: s.Version, Nodes: s.Nodes, ExternalFQDN: s.ExternalFQDN})
 			}
 			_, err = fmt.Fprintf(env.IO.Out, "stamp:          %s\ncloud ID:       %s\nstamp version:  %s\nnodes:          %d\nexternal FQDN:  %s\nERCS address:   %s\n",
 				s.Name, s.CloudID, s.Version, s.Nodes, s.ExternalFQDN, s.Host)

@@ -187,10 +187,17 @@ func nonNil(v []int) []int {
 	return v
 }
 
+// printJSON writes v as indented JSON. Besides what encoding/json escapes,
+// the characters that reorder or hide text on a terminal (bidi overrides,
+// zero-width marks) are written as \u escapes, which JSON reads back the
+// same.
 func printJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", app.PrintableLines(string(b)))
+	return err
 }
 
 // capitalise upper-cases the first letter of an ASCII phrase.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -64,10 +65,15 @@ func runTraceShow(ctx context.Context, o traceOptions) error {
 
 func printTrace(o traceOptions, msgs []app.TraceMessage) error {
 	if o.JSON {
-		enc := json.NewEncoder(o.Out)
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
 		enc.SetEscapeHTML(false)
 		for _, m := range msgs {
+			b.Reset()
 			if err := enc.Encode(m); err != nil {
+				return err
+			}
+			if _, err := io.WriteString(o.Out, app.PrintableLines(b.String())); err != nil {
 				return err
 			}
 		}
@@ -98,7 +104,7 @@ func printTrace(o traceOptions, msgs []app.TraceMessage) error {
 				line += "\n    error: " + m.Error
 			}
 		}
-		if _, err := fmt.Fprintln(o.Out, strings.TrimRight(line, " ")); err != nil {
+		if _, err := fmt.Fprintln(o.Out, app.PrintableLines(strings.TrimRight(line, " "))); err != nil {
 			return err
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -34,6 +35,10 @@ func (k Kind) Title() string {
 // MaxSize is the largest file or paste accepted, in bytes. Real tokens and
 // keys are a few KiB; a 16-node token is about 11 KiB.
 const MaxSize = 1 << 20
+
+// MaxNodes is the most hardware nodes an artefact may list: an Azure Stack
+// Hub scale unit has 4 to 16 nodes (the ASDK one).
+const MaxNodes = 16
 
 // Artefact is a registration token or an activation key in canonical form,
 // with its decoded fields.
@@ -106,10 +111,45 @@ type Token struct {
 	UsageReportingEnabled         bool   `json:"usageReportingEnabled"`
 	AgreementNumber               string `json:"agreementNumber,omitempty"`
 	MsAssetTag                    string `json:"msAssetTag,omitempty"`
-	HardwareInfo                  []Node `json:"hardwareInfo"`
+	HardwareInfo                  Nodes  `json:"hardwareInfo"`
 	Issuer                        string `json:"issuer"`
 	Version                       string `json:"version"`
 }
+
+// Nodes is the hardwareInfo list of a token or key. Decoding it refuses
+// more than MaxNodes entries as they come, so that a hostile list of a
+// quarter of a million empty entries costs no more than the bytes it takes.
+type Nodes []Node
+
+// UnmarshalJSON decodes the list, at most MaxNodes entries.
+func (l *Nodes) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if tok == nil {
+		*l = nil
+		return nil
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return fmt.Errorf("hardwareInfo is not a list")
+	}
+	*l = (*l)[:0]
+	for dec.More() {
+		if len(*l) == MaxNodes {
+			return errTooManyNodes
+		}
+		var n Node
+		if err := dec.Decode(&n); err != nil {
+			return err
+		}
+		*l = append(*l, n)
+	}
+	return nil
+}
+
+var errTooManyNodes = fmt.Errorf("hardwareInfo lists more than %d nodes", MaxNodes)
 
 // Key holds the fields of an activation key: a JWS in compact serialisation
 // (header.payload.signature, base64url) made by Azure's getactivationkey.
@@ -126,7 +166,7 @@ type Key struct {
 	Expires                       string `json:"expires"`
 	UsageReportingEnabled         bool   `json:"usageReportingEnabled"`
 	MarketplaceSyndicationEnabled bool   `json:"marketplaceSyndicationEnabled"`
-	HardwareInfo                  []Node `json:"hardwareInfo"`
+	HardwareInfo                  Nodes  `json:"hardwareInfo"`
 	Issuer                        string `json:"issuer"`
 	Version                       string `json:"version"`
 }
@@ -214,6 +254,13 @@ func parseToken(s string) (*Artefact, error) {
 			Fix:     "copy the whole token again from the file the stamp produced",
 		}
 	}
+	if t := bytes.TrimLeft(raw, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		// A token is base64 of a JSON object; this is base64 of something else.
+		return nil, &InputError{
+			Problem: "not a registration token or activation key: the text is base64, but of no token or key",
+			Fix:     "give the file that holds the registration token or activation key",
+		}
+	}
 	if !json.Valid(raw) {
 		return nil, &InputError{
 			Problem: "the registration token decodes but its content is not valid JSON (truncated or altered)",
@@ -222,6 +269,9 @@ func parseToken(s string) (*Artefact, error) {
 	}
 	var t Token
 	if err := json.Unmarshal(raw, &t); err != nil {
+		if errors.Is(err, errTooManyNodes) {
+			return nil, tooManyNodes("registration token")
+		}
 		return nil, &InputError{
 			Problem: fmt.Sprintf("the registration token's JSON has an unexpected shape (%v)", err),
 			Fix:     "give a token made by New-RegistrationToken on the stamp's privileged endpoint",
@@ -232,6 +282,9 @@ func parseToken(s string) (*Artefact, error) {
 			Problem: "the text decodes to JSON without a cloudId, so it is not a registration token",
 			Fix:     "give a token made by New-RegistrationToken on the stamp's privileged endpoint",
 		}
+	}
+	if !IsGUID(t.CloudID) {
+		return nil, notGUID("registration token", t.CloudID)
 	}
 	return &Artefact{Kind: KindToken, Text: s, SHA256: Hash(s), Token: &t}, nil
 }
@@ -274,12 +327,29 @@ func parseKey(s string) (*Artefact, error) {
 	}
 	if err := json.Unmarshal(dec[0], &hdr); err != nil || hdr.Alg == "" {
 		return nil, &InputError{
-			Problem: "the activation key's header is not a JWS header (JSON with alg)",
-			Fix:     "copy the whole key again from the file Get-AzsActivationKey wrote",
+			Problem: "not an activation key: its first part is not a JWS header (JSON with alg)",
+			Fix:     "give the key text exactly as Get-AzsActivationKey wrote it",
+		}
+	}
+	if hdr.Alg != "RS256" {
+		// Azure signs activation keys with RS256; "none" or another
+		// algorithm is a key Azure never issued.
+		return nil, &InputError{
+			Problem: fmt.Sprintf("the activation key's header says alg %q, but Azure signs activation keys with RS256", hdr.Alg),
+			Fix:     "do not use this key; fetch the key again from Azure (Get-AzsActivationKey or 'azs-courier activation-key')",
+		}
+	}
+	if len(dec[2]) < minSignature {
+		return nil, &InputError{
+			Problem: fmt.Sprintf("the activation key's signature is %d bytes, too short for an RS256 signature of Azure (%d)", len(dec[2]), minSignature),
+			Fix:     "do not use this key; fetch the key again from Azure (Get-AzsActivationKey or 'azs-courier activation-key')",
 		}
 	}
 	var k Key
 	if err := json.Unmarshal(dec[1], &k); err != nil {
+		if errors.Is(err, errTooManyNodes) {
+			return nil, tooManyNodes("activation key")
+		}
 		return nil, &InputError{
 			Problem: "the activation key's payload is not valid JSON (truncated or altered)",
 			Fix:     "copy the whole key again from the file Get-AzsActivationKey wrote",
@@ -291,8 +361,55 @@ func parseKey(s string) (*Artefact, error) {
 			Fix:     "give the key Get-AzsActivationKey or 'azs-courier activation-key' produced",
 		}
 	}
+	if !IsGUID(k.CloudID) {
+		return nil, notGUID("activation key", k.CloudID)
+	}
 	k.KeyID, k.Algorithm = hdr.Kid, hdr.Alg
 	return &Artefact{Kind: KindKey, Text: s, SHA256: Hash(s), Key: &k}, nil
+}
+
+// minSignature is the length of an RS256 signature with the 2048-bit keys
+// Azure signs activation keys with.
+const minSignature = 256
+
+func tooManyNodes(what string) error {
+	return &InputError{
+		Problem: fmt.Sprintf("the %s lists more than %d hardware nodes, more than an Azure Stack Hub scale unit can have", what, MaxNodes),
+		Fix:     "do not use it; make it again on the stamp or fetch it again from Azure",
+	}
+}
+
+func notGUID(what, id string) error {
+	shown := id
+	if len(shown) > 64 {
+		shown = shown[:64] + "..."
+	}
+	return &InputError{
+		Problem: fmt.Sprintf("the %s's cloudId %q is not a GUID", what, shown),
+		Fix:     "do not use it; a stamp's cloud ID has the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
+	}
+}
+
+// IsGUID reports whether s has the textual form of a GUID:
+// 8-4-4-4-12 hexadecimal digits.
+func IsGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // decodeStdBase64 decodes standard base64, padded or not.

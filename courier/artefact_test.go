@@ -178,7 +178,13 @@ func TestParseRejects(t *testing.T) {
 		{"truncated token (cut at a group)", []byte(token[:len(token)/2]), "not valid JSON"},
 		{"token JSON does not parse", []byte(base64.StdEncoding.EncodeToString([]byte(`{"cloudId":"x",`))), "not valid JSON"},
 		{"JSON without cloudId", []byte(base64.StdEncoding.EncodeToString([]byte(`{"billingModel":"Capacity"}`))), "without a cloudId"},
-		{"JSON array", []byte(base64.StdEncoding.EncodeToString([]byte(`[1,2]`))), "unexpected shape"},
+		{"JSON array", []byte(base64.StdEncoding.EncodeToString([]byte(`[1,2]`))), "of no token or key"},
+		{"random base64", []byte(base64.StdEncoding.EncodeToString([]byte("Hello, world: no token here"))), "not a registration token or activation key"},
+		{"cloud ID with escape sequences", []byte(base64.StdEncoding.EncodeToString([]byte(`{"cloudId":"\u001b[2J\u001b[HSHA-256 OK\r\n\u202e"}`))), "is not a GUID"},
+		{"17 nodes", []byte(base64.StdEncoding.EncodeToString([]byte(`{"cloudId":"cd613e30-d8f1-4adf-91b7-584a2265b1f5","hardwareInfo":[` + strings.Repeat(`{},`, 16) + `{}]}`))), "more than 16 hardware nodes"},
+		{"key alg none", []byte(base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none"}`)) + "." + keyParts[1] + "." + keyParts[2]), `alg "none"`},
+		{"key alg HS256", []byte(base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","kid":"x"}`)) + "." + keyParts[1] + "." + keyParts[2]), `alg "HS256"`},
+		{"key signature too short", []byte(keyParts[0] + "." + keyParts[1] + ".AAAA"), "too short for an RS256 signature"},
 		{"key with two segments", []byte(keyParts[0] + "." + keyParts[1]), "2 dot-separated parts"},
 		{"key with four segments", []byte(key + ".AAAA"), "4 dot-separated parts"},
 		{"key with empty signature", []byte(keyParts[0] + "." + keyParts[1] + "."), "signature is empty"},
@@ -204,6 +210,9 @@ func TestParseRejects(t *testing.T) {
 			}
 			if strings.ContainsAny(err.Error(), "\r\n") || !strings.Contains(err.Error(), ";") {
 				t.Errorf("error %q is not one line with a fix", err)
+			}
+			if strings.ContainsAny(err.Error(), "\x1b\u202e") {
+				t.Errorf("error %q shows control characters raw", err)
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package courier
 
 import (
+	"encoding/base64"
 	"errors"
 	"io/fs"
 	"path/filepath"
@@ -65,5 +66,32 @@ func TestReadRegularRefusesSpecialFiles(t *testing.T) {
 				t.Errorf("got %v, want an error saying %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestHostileNodeListBoundedMemory: a 1 MiB token of a quarter of a million
+// empty hardwareInfo entries is refused, and parsing it allocates about
+// what the input takes; it used to take 192 MB and be accepted.
+func TestHostileNodeListBoundedMemory(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"cloudId":"cd613e30-d8f1-4adf-91b7-584a2265b1f5","hardwareInfo":[`)
+	for b.Len() < 760<<10 {
+		b.WriteString("{},")
+	}
+	b.WriteString(`{}]}`)
+	data := []byte(base64.StdEncoding.EncodeToString([]byte(b.String())))
+	if len(data) > MaxSize {
+		t.Fatalf("the hostile token is %d bytes, over MaxSize", len(data))
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := Parse(data)
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "more than 16 hardware nodes") {
+		t.Errorf("got %v, want a refusal naming the node limit", err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16<<20 {
+		t.Errorf("parsing allocated %d MiB for a %d KiB input", alloc>>20, len(data)>>10)
 	}
 }
