@@ -39,10 +39,19 @@ var (
 // appID identifies the app to Fyne (preferences, storage).
 const appID = "io.github.azscourier"
 
+// secretVars are the environment variables that carry secrets. main reads
+// them once and removes them from the process's environment, so that no
+// child process (a browser, the Azure CLI, a PDF viewer) inherits them.
+var secretVars = []string{"AZS_PEP_PASSWORD", "AZS_TRANSCRIPTS_PASSWORD", "AZURE_CLIENT_SECRET",
+	"AZURE_CLIENT_CERTIFICATE_PASSWORD", "AZURE_PASSWORD"}
+
 func main() {
 	started := time.Now()
+	getenv := takeEnv(secretVars)
 	appEnv := app.SystemEnv(app.BuildInfo{Version: version, Commit: commit})
+	appEnv.Getenv = getenv
 	env := cli.SystemEnv(appEnv)
+	env.Getenv = getenv
 	env.RunGUI = func(ctx context.Context, opts app.GUIOptions) error {
 		return runGUI(ctx, appEnv, env.IO.ErrOut, opts, started)
 	}
@@ -87,6 +96,29 @@ func runGUI(ctx context.Context, env *app.Env, log io.Writer, opts app.GUIOption
 	u.Close()
 	u.Wait()
 	return tourErr
+}
+
+// takeEnv returns a lookup of the environment as it is now, and removes the
+// secret variables from the process's environment.
+func takeEnv(secrets []string) func(string) string {
+	vars := map[string]string{}
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok && k != "" {
+			vars[k] = v
+			if runtime.GOOS == "windows" {
+				vars[strings.ToUpper(k)] = v // Windows names are not case-sensitive
+			}
+		}
+	}
+	for _, k := range secrets {
+		os.Unsetenv(k)
+	}
+	return func(k string) string {
+		if v, ok := vars[k]; ok || runtime.GOOS != "windows" {
+			return v
+		}
+		return vars[strings.ToUpper(k)]
+	}
 }
 
 // screenshotTour runs ui.Tour, saving a PNG of the window at each of its

@@ -38,6 +38,9 @@ type SignInRequest struct {
 	// RetryDelay is the first wait between retries of failed Azure requests;
 	// zero means azcore's default (800 ms).
 	RetryDelay time.Duration
+	// TryTimeout bounds each try of an Azure request; zero means
+	// azure.DefaultTryTimeout (20 s).
+	TryTimeout time.Duration
 	// Subscription, when set, is used without listing the account's
 	// subscriptions first.
 	Subscription string
@@ -122,12 +125,13 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest, progress func(E
 		return nil, err
 	}
 	progress(Event{Step: "sign-in", Message: fmt.Sprintf("signing in to %s (%s)", c.Name, method), Fraction: -1, Level: LevelInfo})
-	retry := policy.RetryOptions{RetryDelay: req.RetryDelay}
+	retry := policy.RetryOptions{RetryDelay: req.RetryDelay, TryTimeout: req.TryTimeout}
 	if req.RetryDelay > 0 {
 		retry.MaxRetryDelay = 30 * req.RetryDelay
 	}
 	cred, err := azure.NewCredential(c, azure.CredentialOptions{
 		Method: method, TenantID: req.Tenant, ClientID: req.ClientID, ClientSecret: req.ClientSecret, Retry: retry,
+		Getenv: s.env.getenv,
 		UserPrompt: func(ctx context.Context, dc azure.DeviceCode) error {
 			if req.DeviceCode != nil {
 				return req.DeviceCode(ctx, dc.Message)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -22,10 +23,13 @@ const (
 	AuthBrowser AuthMethod = "browser"
 	// AuthDeviceCode shows a code to enter at a verification URL on any device.
 	AuthDeviceCode AuthMethod = "device-code"
-	// AuthAzureCLI uses the account signed in with `az login`.
+	// AuthAzureCLI uses the account signed in with `az login`; az is started
+	// with only the environment it needs (see ChildEnv).
 	AuthAzureCLI AuthMethod = "azure-cli"
-	// AuthEnvironment is azidentity's EnvironmentCredential: AZURE_TENANT_ID,
-	// AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH.
+	// AuthEnvironment is a service principal named by the environment, as
+	// azidentity's EnvironmentCredential reads it: AZURE_TENANT_ID,
+	// AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, or
+	// AZURE_CLIENT_CERTIFICATE_PATH (and AZURE_CLIENT_CERTIFICATE_PASSWORD).
 	AuthEnvironment AuthMethod = "environment"
 	// AuthClientSecret is a service principal with a secret given in the options.
 	AuthClientSecret AuthMethod = "client-secret"
@@ -68,8 +72,13 @@ type CredentialOptions struct {
 	UserPrompt func(context.Context, DeviceCode) error
 	// Transport overrides the cloud's transport (tests).
 	Transport policy.Transporter
-	// Retry configures retries of authority requests; zero means azcore's defaults.
+	// Retry configures retries of authority requests; zero fields mean
+	// DefaultTryTimeout, DefaultMaxRetries and azcore's delays.
 	Retry policy.RetryOptions
+	// Getenv reads the environment for AuthEnvironment and AuthAzureCLI;
+	// nil means os.Getenv. The caller may have removed its secrets from the
+	// process environment and pass them here only.
+	Getenv func(string) string
 }
 
 // NewCredential returns a credential for cloud c. Tokens it acquires are
@@ -83,7 +92,11 @@ func NewCredential(c Cloud, o CredentialOptions) (azcore.TokenCredential, error)
 			return nil, err
 		}
 	}
-	co := azcore.ClientOptions{Cloud: c.Configuration(), Transport: tr, Retry: o.Retry}
+	co := azcore.ClientOptions{Cloud: c.Configuration(), Transport: tr, Retry: withDefaults(o.Retry)}
+	getenv := o.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
 	var (
 		cred azcore.TokenCredential
 		err  error
@@ -103,12 +116,11 @@ func NewCredential(c Cloud, o CredentialOptions) (azcore.TokenCredential, error)
 				return prompt(ctx, DeviceCode{UserCode: m.UserCode, VerificationURL: m.VerificationURL, Message: m.Message})
 			}})
 	case AuthAzureCLI:
-		cred, err = azidentity.NewAzureCLICredential(&azidentity.AzureCLICredentialOptions{TenantID: o.TenantID})
+		cred = &cliCredential{tenant: o.TenantID, getenv: getenv}
 	case AuthEnvironment:
-		cred, err = azidentity.NewEnvironmentCredential(&azidentity.EnvironmentCredentialOptions{
-			ClientOptions: co, DisableInstanceDiscovery: c.Custom})
+		cred, err = environmentCredential(getenv, o.TenantID, co, c.Custom)
 		if err != nil {
-			return nil, fmt.Errorf("azure: environment sign-in: %w; set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH)", err)
+			return nil, err
 		}
 	case AuthClientSecret:
 		if o.TenantID == "" || o.ClientID == "" || o.ClientSecret == "" {
@@ -124,6 +136,38 @@ func NewCredential(c Cloud, o CredentialOptions) (azcore.TokenCredential, error)
 		return nil, fmt.Errorf("azure: %s sign-in: %w", o.Method, err)
 	}
 	return &cachedCredential{cred: cred, tokens: map[string]azcore.AccessToken{}}, nil
+}
+
+// environmentCredential is the service principal the environment names.
+func environmentCredential(getenv func(string) string, tenant string, co azcore.ClientOptions, custom bool) (azcore.TokenCredential, error) {
+	if tenant == "" {
+		tenant = getenv("AZURE_TENANT_ID")
+	}
+	client := getenv("AZURE_CLIENT_ID")
+	if tenant == "" || client == "" {
+		return nil, errors.New("azure: environment sign-in: AZURE_TENANT_ID and AZURE_CLIENT_ID are not both set; set them with AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH)")
+	}
+	if secret := getenv("AZURE_CLIENT_SECRET"); secret != "" {
+		return azidentity.NewClientSecretCredential(tenant, client, secret,
+			&azidentity.ClientSecretCredentialOptions{ClientOptions: co, DisableInstanceDiscovery: custom})
+	}
+	if path := getenv("AZURE_CLIENT_CERTIFICATE_PATH"); path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("azure: environment sign-in: read AZURE_CLIENT_CERTIFICATE_PATH: %w", err)
+		}
+		var pw []byte
+		if p := getenv("AZURE_CLIENT_CERTIFICATE_PASSWORD"); p != "" {
+			pw = []byte(p)
+		}
+		certs, key, err := azidentity.ParseCertificates(data, pw)
+		if err != nil {
+			return nil, fmt.Errorf("azure: environment sign-in: the certificate in AZURE_CLIENT_CERTIFICATE_PATH: %w", err)
+		}
+		return azidentity.NewClientCertificateCredential(tenant, client, certs, key,
+			&azidentity.ClientCertificateCredentialOptions{ClientOptions: co, DisableInstanceDiscovery: custom})
+	}
+	return nil, errors.New("azure: environment sign-in: neither AZURE_CLIENT_SECRET nor AZURE_CLIENT_CERTIFICATE_PATH is set; set one of them")
 }
 
 // cachedCredential keeps tokens per scope until shortly before they expire.

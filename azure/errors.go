@@ -95,11 +95,21 @@ func (e *Error) transportProblem() string {
 	if errors.As(e.Err, &unknownCA) || strings.Contains(e.Err.Error(), "x509: certificate signed by unknown authority") {
 		return "the server's certificate is not trusted (" + oneLine(e.Err.Error()) + "); give its CA with --ca-file"
 	}
+	if timedOut(e.Err) {
+		return "Azure did not answer in time (" + oneLine(e.Err.Error()) + "); check the network connection, the proxy and the endpoints, or try again later"
+	}
 	var af *azidentity.AuthenticationFailedError
 	if errors.As(e.Err, &af) {
 		return "sign-in failed: " + oneLine(af.Error()) + "; check the tenant, client ID and secret or sign in again"
 	}
 	return oneLine(e.Err.Error()) + "; check the network connection and the endpoints"
+}
+
+// timedOut reports a request that ran out of time. azidentity flattens
+// transport errors into text, so the wording is checked too.
+func timedOut(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "context deadline exceeded") ||
+		strings.Contains(err.Error(), "Client.Timeout exceeded")
 }
 
 // roleFor names the built-in roles that grant a permission.
@@ -176,7 +186,7 @@ func explain(op, permission string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("azure: %s: %w", op, err)
 	}
 	return &Error{Op: op, Permission: permission, Err: err}

@@ -31,8 +31,9 @@ type ClientOptions struct {
 	// Transport overrides the cloud's transport (tests).
 	Transport policy.Transporter
 	// Retry configures azcore's retry policy, which retries 408, 429, 500,
-	// 502, 503, 504 and connection errors, honouring Retry-After. The zero
-	// value means 4 retries starting at 2 s, at most 60 s apart.
+	// 502, 503, 504, connection errors and tries that time out, honouring
+	// Retry-After. Zero fields mean DefaultTryTimeout for each try,
+	// DefaultMaxRetries retries and azcore's delays between them.
 	Retry policy.RetryOptions
 }
 
@@ -48,7 +49,7 @@ func (o *ClientOptions) armOptions(c Cloud) (*arm.ClientOptions, error) {
 		}
 	}
 	return &arm.ClientOptions{
-		ClientOptions: policy.ClientOptions{Cloud: c.Configuration(), Transport: tr, Retry: o.Retry},
+		ClientOptions: policy.ClientOptions{Cloud: c.Configuration(), Transport: tr, Retry: withDefaults(o.Retry)},
 		// Registering the provider is an explicit, polled step of Register;
 		// the pipeline must not do it behind our back.
 		DisableRPRegistration: true,

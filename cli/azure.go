@@ -23,6 +23,7 @@ type azureFlags struct {
 	tenant        string
 	subscription  string
 	retryDelay    time.Duration
+	tryTimeout    time.Duration
 	pollInterval  time.Duration
 }
 
@@ -37,7 +38,9 @@ func addAzureFlags(cmd *cobra.Command, f *azureFlags) {
 	fl.StringVar(&f.subscription, "subscription", "", "Azure subscription `ID`; asked for when the account has several")
 	fl.DurationVar(&f.retryDelay, "retry-delay", 0, "first delay between retries of failed Azure requests (default 800ms)")
 	fl.DurationVar(&f.pollInterval, "poll-interval", 0, "wait between checks of the resource provider's state (default 5s)")
+	fl.DurationVar(&f.tryTimeout, "try-timeout", 0, "longest wait for one try of an Azure request (default 20s)")
 	_ = fl.MarkHidden("retry-delay")
+	_ = fl.MarkHidden("try-timeout")
 	_ = fl.MarkHidden("poll-interval")
 }
 
@@ -55,7 +58,7 @@ func (f *azureFlags) request(cmd *cobra.Command, env *Env) (app.SignInRequest, e
 		return app.SignInRequest{}, usageErrorf(cmd, "--ca-file applies to a custom cloud; add --arm-endpoint and --authority-host")
 	}
 	req := app.SignInRequest{Cloud: f.cloud, ARMEndpoint: f.armEndpoint, AuthorityHost: f.authorityHost, CAFile: f.caFile,
-		Method: f.auth, Tenant: f.tenant, Subscription: f.subscription, RetryDelay: f.retryDelay, PollInterval: f.pollInterval,
+		Method: f.auth, Tenant: f.tenant, Subscription: f.subscription, RetryDelay: f.retryDelay, TryTimeout: f.tryTimeout, PollInterval: f.pollInterval,
 		DeviceCode: func(_ context.Context, message string) error {
 			fmt.Fprintln(env.IO.ErrOut, message)
 			return nil
