@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,6 +44,8 @@ type cmdlet struct {
 	// ActionPlan marks commands that run an ECE action plan and so fail
 	// while another one is in progress.
 	ActionPlan bool
+	// Since is the first stamp version whose role has the command.
+	Since string
 	Run        func(ctx context.Context, iv *invocation, args map[string]string) error
 }
 
@@ -80,6 +83,9 @@ func (s *Server) catalog() []cmdlet {
 			{Name: "TimeoutInSeconds", Kind: kindInt, Position: 1},
 			{Name: "AsJob", Kind: kindSwitch},
 		}},
+		// On stamps newer than 1.2209.0.23 (HCI licensing); the module
+		// calls it before New-RegistrationToken on multi-node stamps.
+		{Name: "Set-RegistrationKeyPair", Since: "1.2209.0.24", Run: s.setRegistrationKeyPair},
 		{Name: "Close-PrivilegedEndpoint", Run: s.closeEndpoint, Params: []paramSpec{
 			{Name: "TranscriptsPathDestination", Position: 1},
 			{Name: "Credential", Kind: kindCredential, Position: 2},
@@ -97,6 +103,56 @@ func (s *Server) catalog() []cmdlet {
 }
 
 func noOutput(context.Context, *invocation, map[string]string) error { return nil }
+
+// lookup returns the command named name (case-insensitive) if the role
+// exposes it on this stamp, else nil.
+func (s *Server) lookup(name string) *cmdlet {
+	for _, k := range s.visible() {
+		if strings.EqualFold(k.Name, name) {
+			return &k
+		}
+	}
+	return nil
+}
+
+// visible is the catalog less the commands the stamp's version or
+// Options.WithoutCommands leave out.
+func (s *Server) visible() []cmdlet {
+	stamp, _ := parseVersion(s.opts.StampVersion)
+	var out []cmdlet
+	for _, k := range s.catalog() {
+		if k.Since != "" {
+			if v, _ := parseVersion(k.Since); compareVersion(stamp, v) < 0 {
+				continue
+			}
+		}
+		if slices.ContainsFunc(s.opts.WithoutCommands, func(n string) bool { return strings.EqualFold(n, k.Name) }) {
+			continue
+		}
+		out = append(out, k)
+	}
+	return out
+}
+
+// setRegistrationKeyPair is Set-RegistrationKeyPair: it creates the
+// stamp's registration key pair for HCI licensing and describes it.
+func (s *Server) setRegistrationKeyPair(_ context.Context, iv *invocation, _ map[string]string) error {
+	s.mu.Lock()
+	s.keyPairs++
+	n := s.keyPairs
+	s.mu.Unlock()
+	ts := "@{KeyPairId=...}"
+	iv.output(psrp.ObjValue(&psrp.Object{
+		TypeNames: []string{"System.Management.Automation.PSCustomObject", "System.Object"},
+		ToString:  &ts,
+		Members: []psrp.Value{
+			named("KeyPairId", psrp.String(derivedGUID(s.opts.CloudID, fmt.Sprintf("keypair/%d", n)))),
+			named("PublicKeyThumbprint", psrp.String(strings.ToUpper(derivedHex(s.opts.CloudID, fmt.Sprintf("keypair/%d/public", n))+derivedHex(s.opts.CloudID, fmt.Sprintf("keypair/%d/public2", n))[:8]))),
+			named("CloudId", psrp.String(s.opts.CloudID)),
+		},
+	}))
+	return nil
+}
 
 // invocation is one running pipeline as the cmdlets see it.
 type invocation struct {
@@ -119,6 +175,28 @@ func (iv *invocation) progress(activity, status string, percent int32, done bool
 		PercentComplete: percent, Completed: done, SecondsRemaining: -1})
 }
 
+// progressEvery is how often (simulated time) a long step reports
+// progress; ECE action plans report their steps about that often.
+const progressEvery = 30 * time.Second
+
+// work spends the simulated duration d on one step, reporting progress
+// from percent from towards to at least every progressEvery.
+func (iv *invocation) work(ctx context.Context, activity, status string, from, to int32, d time.Duration) error {
+	iv.progress(activity, status, from, false)
+	for done := time.Duration(0); done < d; {
+		step := min(progressEvery, d-done)
+		if err := iv.s.sleep(ctx, step); err != nil {
+			return err
+		}
+		done += step
+		if done < d {
+			pct := from + int32(float64(to-from)*float64(done)/float64(d))
+			iv.progress(activity, fmt.Sprintf("%s (%s of %s)", status, done.Round(time.Second), d.Round(time.Second)), pct, false)
+		}
+	}
+	return nil
+}
+
 func (iv *invocation) warning(msg string) {
 	if iv.warnings {
 		iv.emit(psrp.InformationalRecord{Type: psrp.WarningRecordType, Message: msg})
@@ -134,13 +212,18 @@ func fail(rec psError) error { return &failure{rec: rec} }
 
 // run executes a pipeline the JEA way: statement by statement, scripts
 // refused, only the role's commands, parameters bound and validated as
-// PowerShell does.
+// PowerShell does. It first waits for the pool's runspace.
 func (s *Server) run(ctx context.Context, sh *shell, p *pipeline, cp psrp.CreatePipeline) {
 	select {
 	case <-p.inputDone:
 	case <-ctx.Done():
 		return
 	}
+	queued, ok := s.acquire(ctx, sh, p)
+	if !ok {
+		return
+	}
+	defer s.release(sh, p)
 	end := func(b psrp.Body) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -150,7 +233,7 @@ func (s *Server) run(ctx context.Context, sh *shell, p *pipeline, cp psrp.Create
 	}
 	for _, stmt := range cp.Statements {
 		for _, c := range stmt {
-			if err := s.invoke(ctx, sh, p, c); err != nil {
+			if err := s.invoke(ctx, sh, p, c, queued); err != nil {
 				var f *failure
 				switch {
 				case errors.As(err, &f):
@@ -163,23 +246,90 @@ func (s *Server) run(ctx context.Context, sh *shell, p *pipeline, cp psrp.Create
 				}
 				return
 			}
+			queued = 0
 		}
 	}
 	end(psrp.PipelineState{State: psrp.PipelineCompleted})
 }
 
-// invoke runs one command of a statement.
-func (s *Server) invoke(ctx context.Context, sh *shell, p *pipeline, c psrp.Command) error {
+// acquire waits, in arrival order, until the pool's single runspace is
+// free and takes it for p; it reports how long (simulated) p waited, and
+// false when p was signalled or its shell deleted meanwhile.
+func (s *Server) acquire(ctx context.Context, sh *shell, p *pipeline) (time.Duration, bool) {
+	t0 := s.simNow()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sh.waiting = append(sh.waiting, p)
+	for sh.holder != nil || sh.waiting[0] != p {
+		wake := sh.wake
+		s.mu.Unlock()
+		select {
+		case <-wake:
+		case <-ctx.Done():
+		}
+		s.mu.Lock()
+		if ctx.Err() != nil {
+			sh.waiting = slices.DeleteFunc(sh.waiting, func(q *pipeline) bool { return q == p })
+			sh.notify()
+			return 0, false
+		}
+	}
+	sh.waiting = sh.waiting[1:]
+	sh.holder = p
+	return s.simNow() - t0, true
+}
+
+// release frees the runspace p holds.
+func (s *Server) release(sh *shell, p *pipeline) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sh.holder == p {
+		sh.holder = nil
+		sh.notify()
+	}
+}
+
+// invoke runs one command of a statement and records it in the
+// server's invocations.
+func (s *Server) invoke(ctx context.Context, sh *shell, p *pipeline, c psrp.Command, queued time.Duration) error {
+	s.mu.Lock()
+	i := len(s.invs)
+	s.invs = append(s.invs, Invocation{Command: c.Name, Queued: queued, Start: s.simNow(), Outcome: "Running"})
+	s.mu.Unlock()
+	err := s.runCommand(ctx, sh, p, c, func(name string, args map[string]string) {
+		s.mu.Lock()
+		s.invs[i].Command, s.invs[i].Args = name, args
+		s.mu.Unlock()
+	})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	inv := &s.invs[i]
+	inv.End = s.simNow()
+	var f *failure
+	switch {
+	case ctx.Err() != nil && p.signal == signalStop:
+		inv.Outcome = "Stopped"
+	case ctx.Err() != nil && p.signal != "":
+		inv.Outcome = "Terminated"
+	case ctx.Err() != nil:
+		inv.Outcome = "Closed"
+	case errors.As(err, &f):
+		inv.Outcome = "Failed: " + f.rec.Message
+	case err != nil:
+		inv.Outcome = "Failed: " + err.Error()
+	default:
+		inv.Outcome = "Completed"
+	}
+	return err
+}
+
+// runCommand finds, binds and runs one command; bound learns the
+// canonical name and the bound arguments before the command runs.
+func (s *Server) runCommand(ctx context.Context, sh *shell, p *pipeline, c psrp.Command, bound func(string, map[string]string)) error {
 	if c.IsScript {
 		return fail(scriptsNotAllowed(c.Name))
 	}
-	var cmd *cmdlet
-	for _, k := range s.catalog() {
-		if strings.EqualFold(k.Name, c.Name) {
-			cmd = &k
-			break
-		}
-	}
+	cmd := s.lookup(c.Name)
 	if cmd == nil {
 		return fail(commandNotFound(c.Name))
 	}
@@ -187,17 +337,29 @@ func (s *Server) invoke(ctx context.Context, sh *shell, p *pipeline, c psrp.Comm
 	if err != nil {
 		return err
 	}
+	bound(cmd.Name, maps.Clone(args))
 	iv := &invocation{s: s, sh: sh, p: p, cmd: cmd.Name, warnings: true}
 	if wa := strings.ToLower(args["WarningAction"]); wa == "silentlycontinue" || wa == "ignore" {
 		iv.warnings = false
 	}
-	if cmd.ActionPlan {
-		s.mu.Lock()
-		busy := take(&s.faults.Busy)
-		s.mu.Unlock()
-		if busy {
-			return fail(thrown(AnotherActionInProgress))
-		}
+	s.mu.Lock()
+	first := !sh.modulesLoaded
+	sh.modulesLoaded = true
+	s.mu.Unlock()
+	if first {
+		// What PowerShell reports while it autoloads the role's modules:
+		// a progress record whose status is a single space.
+		iv.progress("Preparing modules for first use.", " ", -1, false)
+	}
+	s.mu.Lock()
+	busy := cmd.ActionPlan && take(&s.faults.Busy)
+	broken := (s.faults.CommandErrorName == "" || strings.EqualFold(s.faults.CommandErrorName, cmd.Name)) && take(&s.faults.CommandErrors)
+	s.mu.Unlock()
+	switch {
+	case busy:
+		return fail(thrown(AnotherActionInProgress))
+	case broken:
+		return fail(thrown(cmd.Name + ": the simulated PEP failed this call (Faults.CommandErrors)."))
 	}
 	return cmd.Run(ctx, iv, args)
 }
@@ -463,12 +625,12 @@ func (s *Server) newRegistrationToken(ctx context.Context, iv *invocation, args 
 	step := s.opts.TokenDelay / time.Duration(n+1)
 	for i := range n {
 		iv.progress(activity, fmt.Sprintf("Collecting hardware information from %s-N%02d", s.nodePrefix(), i+1), int32(100*i/n), false)
-		if err := sleep(ctx, step); err != nil {
+		if err := s.sleep(ctx, step); err != nil {
 			return err
 		}
 	}
 	iv.progress(activity, "Creating the registration token", 100, false)
-	if err := sleep(ctx, step); err != nil {
+	if err := s.sleep(ctx, step); err != nil {
 		return err
 	}
 	iv.progress(activity, "Completed", 100, true)
@@ -534,8 +696,8 @@ func (s *Server) newActivation(ctx context.Context, iv *invocation, args map[str
 	const activity = "New-AzureStackActivation"
 	steps := []string{"Validating the activation key", "Configuring usage and marketplace bridges", "Activating Azure Stack Hub"}
 	for i, st := range steps {
-		iv.progress(activity, st, int32(100*i/len(steps)), false)
-		if err := sleep(ctx, s.opts.ActivationDelay/time.Duration(len(steps))); err != nil {
+		from, to := int32(100*i/len(steps)), int32(100*(i+1)/len(steps))
+		if err := iv.work(ctx, activity, st, from, to, s.opts.ActivationDelay/time.Duration(len(steps))); err != nil {
 			return err
 		}
 	}
@@ -554,8 +716,7 @@ func (s *Server) removeActivation(ctx context.Context, iv *invocation, _ map[str
 	if !was {
 		iv.warning("Azure Stack Hub is not activated; there is no activation to remove.")
 	}
-	iv.progress("Remove-AzureStackActivation", "Removing the activation", 0, false)
-	if err := sleep(ctx, s.opts.ActivationDelay); err != nil {
+	if err := iv.work(ctx, "Remove-AzureStackActivation", "Removing the activation", 0, 100, s.opts.ActivationDelay); err != nil {
 		return err
 	}
 	iv.progress("Remove-AzureStackActivation", "Completed", 100, true)
@@ -573,7 +734,7 @@ func (s *Server) closeEndpoint(context.Context, *invocation, map[string]string) 
 
 // getCommand is Get-Command, limited to the role's commands.
 func (s *Server) getCommand(_ context.Context, iv *invocation, args map[string]string) error {
-	cat := s.catalog()
+	cat := s.visible()
 	name := args["Name"]
 	found := false
 	for _, c := range cat {

@@ -243,3 +243,44 @@ func TestBadRequests(t *testing.T) {
 		})
 	}
 }
+
+// TestSingleRunspace checks that the pool's one runspace stays busy while a
+// pipeline runs: a second pipeline waits (its Receives time out) until the
+// first is signalled, then runs at once.
+func TestSingleRunspace(t *testing.T) {
+	srv, s := openSession(t, pepsim.Options{TokenDelay: time.Hour, TimeScale: 100})
+	long, _, _ := s.startCommand(cmd("New-RegistrationToken", param("BillingModel", psrp.String("Development"))))
+	next, _, _ := s.startCommand(cmd("Get-AzureStackStampInformation"))
+	for range 2 {
+		if msgs, _, f := s.receive(next); f != "w:TimedOut" || len(msgs) != 0 {
+			t.Fatalf("second pipeline while the first runs: fault %q, %d messages; want w:TimedOut", f, len(msgs))
+		}
+	}
+	status, _ := s.c.mustPost(envelope(actSignal, s.rpid.String(), "", `<rsp:Signal CommandId="`+long+`"><rsp:Code>`+signalTerminate+`</rsp:Code></rsp:Signal>`, "PT20S"))
+	if status != 200 {
+		t.Fatalf("Signal: HTTP %d", status)
+	}
+	var msgs []psrp.Message
+	for range 5 {
+		ms, done, f := s.receive(next)
+		if f != "" {
+			t.Fatalf("after the Signal: fault %s", f)
+		}
+		msgs = append(msgs, ms...)
+		if done {
+			break
+		}
+	}
+	if final(t, msgs).State != psrp.PipelineCompleted {
+		t.Errorf("second pipeline after the Signal: not Completed")
+	}
+	invs := srv.Invocations()
+	if len(invs) != 2 || invs[0].Outcome != "Terminated" || invs[1].Outcome != "Completed" {
+		t.Fatalf("invocations %+v, want the token Terminated, then the stamp Completed", invs)
+	}
+	if invs[1].Queued < 5*time.Second { // it waited through two PT5S Receives
+		t.Errorf("second pipeline queued %v, want it to have waited for the first", invs[1].Queued)
+	}
+}
+
+const signalTerminate = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/signal/Terminate"

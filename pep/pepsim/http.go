@@ -1,6 +1,7 @@
 package pepsim
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -38,6 +39,7 @@ var errDrop = errors.New("pepsim: drop connection")
 // server with AllowUnencrypted=false requires.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cs, _ := r.Context().Value(connKey{}).(*connState)
+	w.Header().Set("Date", s.opts.Now().Add(s.opts.ClockSkew).UTC().Format(http.TimeFormat))
 	if len(r.TransferEncoding) > 0 || r.ContentLength < 0 {
 		// [MS-WSMV] 2.2.9.1.1.1: Content-Length MUST be present.
 		s.mu.Lock()
@@ -60,6 +62,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		}
+	}
+	if !s.waitUnstalled(r.Context()) {
+		return
 	}
 	switch {
 	case err != nil:
@@ -163,6 +168,26 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
 	w.WriteHeader(status)
 	_, _ = w.Write(out)
+}
+
+// waitUnstalled holds a request while Faults.Stall is set; it reports
+// false if the client or the server went away meanwhile.
+func (s *Server) waitUnstalled(ctx context.Context) bool {
+	for {
+		s.mu.Lock()
+		stall, changed := s.faults.Stall, s.faultsSet
+		s.mu.Unlock()
+		if !stall {
+			return true
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return false
+		case <-s.ctx.Done():
+			return false
+		}
+	}
 }
 
 // authenticate runs one leg of the NTLM handshake. It reports whether it

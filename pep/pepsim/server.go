@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"strings"
@@ -65,6 +66,10 @@ type Options struct {
 	CloudID      string
 	StampVersion string
 	Nodes        int
+	// WithoutCommands are commands of the PEP role this stamp does not
+	// expose (an older or trimmed role): calling one fails with
+	// CommandNotFoundException, as PowerShell reports it.
+	WithoutCommands []string
 	// RegionName and DomainFQDN are reported by
 	// Get-AzureStackStampInformation; defaults "local" and "azs.local".
 	RegionName string
@@ -75,6 +80,16 @@ type Options struct {
 	// New-AzureStackActivation and Remove-AzureStackActivation.
 	TokenDelay      time.Duration
 	ActivationDelay time.Duration
+
+	// TimeScale speeds the simulation up: simulated seconds per real
+	// second (0 or 1: real time). It scales TokenDelay, ActivationDelay,
+	// the cmdlets' progress pacing and the Receive long poll (a client's
+	// PT20S OperationTimeout lasts 20 ms at 1000). [Invocation] times are
+	// simulated time. The HTTP Date header and NTLM timestamps keep Now.
+	TimeScale float64
+	// ClockSkew shifts the HTTP Date header of every response from Now,
+	// as a PEP whose clock is off would send it.
+	ClockSkew time.Duration
 
 	// Faults injects failures; see [Faults].
 	Faults Faults
@@ -109,8 +124,33 @@ type Faults struct {
 	// New-AzureStackActivation, Remove-AzureStackActivation) with the PEP's
 	// "another action is in progress" error.
 	Busy int
+	// CommandErrors makes the next CommandErrors invocations of the command
+	// named CommandErrorName ("" means any) throw a terminating error
+	// after binding: a PEP function failing for a reason that may pass.
+	CommandErrors    int
+	CommandErrorName string
 	// Latency delays every HTTP response.
 	Latency time.Duration
+	// Stall makes the server stop answering, as a stopped (SIGSTOP) or
+	// hung ERCS VM does: connections are accepted and requests read, but
+	// no reply is sent until the fault is cleared or the server closes.
+	Stall bool
+}
+
+// Invocation is one command a pipeline ran, as the simulator saw it, for
+// tests of what the client asked for and in which order.
+type Invocation struct {
+	Command string            // the cmdlet's canonical name
+	Args    map[string]string // bound parameters; a credential shows only its user name
+	// Queued is how long (simulated time) the pipeline waited for the
+	// pool's single runspace before it started.
+	Queued time.Duration
+	// Start and End are simulated times since the server started; End is
+	// zero while the command runs.
+	Start, End time.Duration
+	// Outcome is "Running", "Completed", "Failed: <message>", "Stopped"
+	// (crtl_c), "Terminated" (Signal Terminate) or "Closed" (Delete).
+	Outcome string
 }
 
 // Stats counts what crossed the wire since the server started.
@@ -159,12 +199,17 @@ type Server struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 
+	started   time.Time // real time, for the simulated clock
+
 	mu        sync.Mutex
 	faults    Faults
+	faultsSet chan struct{} // closed and replaced by SetFaults
+	invs      []Invocation
 	stats     Stats
 	shells    map[string]*shell
 	activated bool
 	key       string // activation key in force
+	keyPairs  int    // Set-RegistrationKeyPair calls
 	sessions  []Session
 	closed    bool
 }
@@ -252,6 +297,9 @@ func Start(opts Options) (*Server, error) {
 		cancel:   cancel,
 		faults:   opts.Faults,
 		shells:   make(map[string]*shell),
+		started:  time.Now(),
+
+		faultsSet: make(chan struct{}),
 	}
 	s.http = &http.Server{
 		Handler:           s,
@@ -292,6 +340,44 @@ func (s *Server) SetFaults(f Faults) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = f
+	close(s.faultsSet)
+	s.faultsSet = make(chan struct{})
+}
+
+// Invocations returns every command run so far, in the order they
+// started.
+func (s *Server) Invocations() []Invocation {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Invocation, len(s.invs))
+	for i, v := range s.invs {
+		v.Args = maps.Clone(v.Args)
+		out[i] = v
+	}
+	return out
+}
+
+// scale is TimeScale, 1 when unset.
+func (s *Server) scale() float64 {
+	if s.opts.TimeScale > 0 {
+		return s.opts.TimeScale
+	}
+	return 1
+}
+
+// realTime converts a simulated duration to the real time it takes.
+func (s *Server) realTime(d time.Duration) time.Duration {
+	return time.Duration(float64(d) / s.scale())
+}
+
+// simNow is the simulated time since the server started.
+func (s *Server) simNow() time.Duration {
+	return time.Duration(float64(time.Since(s.started)) * s.scale())
+}
+
+// sleep waits the simulated duration d, or until ctx ends.
+func (s *Server) sleep(ctx context.Context, d time.Duration) error {
+	return sleep(ctx, s.realTime(d))
 }
 
 // Stats returns the traffic counters.

@@ -29,7 +29,16 @@ type shell struct {
 	defrag   psrp.Defragmenter
 	out      []string // base64 fragments waiting for a pool Receive
 	pipes    map[string]*pipeline
-	wake     chan struct{} // closed and replaced when output arrives
+	wake     chan struct{} // closed and replaced when output arrives or the runspace frees
+	// The pool has one runspace (MinRunspaces = MaxRunspaces = 1, as the
+	// client asks): holder is the pipeline running in it, waiting the
+	// pipelines queued for it in order. A pipeline holds the runspace until
+	// it finishes or is signalled (or the shell is deleted), as on Windows.
+	holder  *pipeline
+	waiting []*pipeline
+	// modulesLoaded is set once the first command ran: PowerShell then
+	// stops reporting "Preparing modules for first use.".
+	modulesLoaded bool
 }
 
 // pipeline is one PowerShell invocation: a WinRS command.
@@ -42,6 +51,7 @@ type pipeline struct {
 	out       []string // base64 fragments waiting for a Receive
 	done      bool     // the terminal PIPELINE_STATE is queued
 	cancel    context.CancelFunc
+	signal    string // the Signal code that ended it, if any
 }
 
 func (sh *shell) notify() {
@@ -366,7 +376,7 @@ func (s *Server) receive(ctx context.Context, req *request) (string, *wsmanFault
 		return "", faultInvalid(err.Error() + ". "), nil
 	}
 	cmdID := strings.ToUpper(strings.TrimSpace(req.Body.Receive.DesiredStream.CommandID))
-	deadline := time.NewTimer(timeout)
+	deadline := time.NewTimer(s.realTime(timeout))
 	defer deadline.Stop()
 
 	s.mu.Lock()
@@ -475,6 +485,7 @@ func (s *Server) signal(req *request) (string, *wsmanFault) {
 	if p == nil {
 		return "", faultNoCommand()
 	}
+	p.signal = strings.TrimSpace(sg.Code)
 	if p.cancel != nil {
 		p.cancel()
 	}
