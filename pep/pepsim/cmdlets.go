@@ -46,7 +46,7 @@ type cmdlet struct {
 	ActionPlan bool
 	// Since is the first stamp version whose role has the command.
 	Since string
-	Run        func(ctx context.Context, iv *invocation, args map[string]string) error
+	Run   func(ctx context.Context, iv *invocation, args map[string]string) error
 }
 
 // commonParams are PowerShell's common parameters; every advanced

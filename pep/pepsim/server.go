@@ -199,7 +199,7 @@ type Server struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 
-	started   time.Time // real time, for the simulated clock
+	started time.Time // real time, for the simulated clock
 
 	mu        sync.Mutex
 	faults    Faults
