@@ -2,6 +2,7 @@ package psrp_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"testing"
 	"time"
@@ -157,5 +158,62 @@ func TestPipelineRecordsAndCancel(t *testing.T) {
 	}
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("cancel took %s", d)
+	}
+}
+
+// activation is New-AzureStackActivation with a key for cloudID.
+func activation(cloudID string) psrp.CreatePipeline {
+	enc := base64.RawURLEncoding.EncodeToString
+	key := enc([]byte(`{"alg":"RS256"}`)) + "." + enc([]byte(`{"cloudId":"`+cloudID+`"}`)) + "." + enc([]byte("signature"))
+	return psrp.CreatePipeline{Statements: [][]psrp.Command{{{Name: "New-AzureStackActivation", Parameters: []psrp.Parameter{
+		{Name: "ActivationKey", Value: psrp.String(key)}, {Name: "TimeoutInSeconds", Value: psrp.Int32(1800)},
+	}}}}}
+}
+
+// TestSignalAfterFailedReceive: when a Receive for a running pipeline ends
+// in a WS-Man fault or a transport error, the client signals that
+// pipeline before anything else ([MS-PSRP] 3.1.5.3.13), so the pool's one
+// runspace is free for the next command at once instead of after the rest
+// of a 30-minute activation.
+func TestSignalAfterFailedReceive(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		fault pepsim.Faults
+	}{
+		{"WS-Man fault", pepsim.Faults{InternalErrors: 1, InternalErrorAction: "Receive"}},
+		{"dropped connection", pepsim.Faults{DropReceives: 1}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			// 30 simulated minutes last 18 s.
+			srv, c, _ := dial(t, pepsim.Options{ActivationDelay: 30 * time.Minute, TimeScale: 100})
+			ctx := context.Background()
+			pool, err := psrp.Open(ctx, c, psrp.PoolOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pool.Close(ctx)
+			srv.SetFaults(tt.fault)
+			if _, err := pool.Invoke(ctx, activation(srv.CloudID()), psrp.InvokeOptions{}); err == nil {
+				t.Fatal("activation succeeded through the fault")
+			}
+			if err := pool.Err(); err != nil {
+				t.Fatalf("pool unusable after the signalled pipeline: %v", err)
+			}
+			start := time.Now()
+			short, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			res, err := pool.Invoke(short, stampInfo(), psrp.InvokeOptions{})
+			took := time.Since(start)
+			if err != nil || len(res.Output) != 1 {
+				t.Fatalf("next command after the fault: %v (after %v)", err, took)
+			}
+			if took > time.Second {
+				t.Errorf("next command took %v, want under 1 s", took)
+			}
+			invs := srv.Invocations()
+			if len(invs) != 2 || invs[0].Outcome != "Terminated" {
+				t.Errorf("invocations %+v, want the activation Terminated by the client's Signal", invs)
+			}
+		})
 	}
 }

@@ -18,23 +18,27 @@ type StateError struct {
 	State    string // the state reached
 	Expected string // the state required
 	Record   *ErrorRecord
+	Cause    error // for a pool the client found broken: why
 }
 
 // Error names the action and both states, and the server's reason.
 func (e *StateError) Error() string {
 	msg := fmt.Sprintf("psrp: %s: runspace pool is %s, want %s", e.Action, e.State, e.Expected)
-	if e.Record != nil {
+	switch {
+	case e.Record != nil:
 		msg += ": " + e.Record.Error()
+	case e.Cause != nil:
+		msg += ": " + e.Cause.Error()
 	}
 	return msg
 }
 
-// Unwrap returns the server's error record, if any.
+// Unwrap returns the server's error record or the cause, if any.
 func (e *StateError) Unwrap() error {
-	if e.Record == nil {
-		return nil
+	if e.Record != nil {
+		return e.Record
 	}
-	return e.Record
+	return e.Cause
 }
 
 // PoolOptions configures [Open].
@@ -65,7 +69,19 @@ type RunspacePool struct {
 	frag   *Fragmenter
 	defrag Defragmenter
 	log    *slog.Logger
+	broken error // why the pool can no longer run pipelines, or nil
 }
+
+// signalTimeout bounds the Signal the client sends after a pipeline failed
+// on its side or its context ended: the cleanup may run a little past the
+// caller's deadline, never longer than this.
+const signalTimeout = 5 * time.Second
+
+// Err returns nil while the pool can run pipelines, else why it cannot: a
+// pipeline that failed and could not be signalled afterwards, so the
+// server may still be running it in the pool's only runspace ([MS-PSRP]
+// 3.1.5.3.13). A pool with an error is to be closed and opened anew.
+func (p *RunspacePool) Err() error { return p.broken }
 
 // Open creates the shell with SESSION_CAPABILITY and INIT_RUNSPACEPOOL in
 // its creationXml and receives until the pool is Opened. A Broken or Closed
@@ -204,10 +220,19 @@ type InvokeOptions struct {
 // Invoke runs one pipeline: CREATE_PIPELINE through Command (and Send for
 // further fragments), optional input, then Receive until PIPELINE_STATE is
 // terminal, re-polling on w:TimedOut. A Failed or Stopped pipeline returns
-// the server's [*ErrorRecord] as the error, with the partial result. When ctx
-// ends while the pipeline runs, Invoke sends the stop signal and returns
-// ctx's error.
+// the server's [*ErrorRecord] as the error, with the partial result.
+//
+// When a message for the pipeline fails on the client's side (a WS-Man
+// fault, a transport error, a reply that cannot be decoded), Invoke sends
+// Signal Terminate for it before returning ([MS-PSRP] 3.1.5.3.13): the
+// server then ends the pipeline and frees the pool's runspace for the next
+// command. If that Signal cannot be delivered, the pool is broken (see
+// [RunspacePool.Err]). When ctx ends while the pipeline runs, Invoke sends
+// the stop signal and returns ctx's error.
 func (p *RunspacePool) Invoke(ctx context.Context, pipeline CreatePipeline, opts InvokeOptions) (*Result, error) {
+	if p.broken != nil {
+		return nil, &StateError{Action: "start pipeline " + commandNames(pipeline), State: PoolBroken.String(), Expected: PoolOpened.String(), Cause: p.broken}
+	}
 	pid := NewGUID()
 	if p.opts.NewPipelineID != nil {
 		pid = p.opts.NewPipelineID()
@@ -218,20 +243,59 @@ func (p *RunspacePool) Invoke(ctx context.Context, pipeline CreatePipeline, opts
 	first, _ := frags[0].AppendBinary(nil)
 	cmdID, err := p.Shell.Command(ctx, pid.String(), first)
 	if err != nil {
+		p.commandFailed(ctx, pid.String(), err)
 		return nil, fmt.Errorf("psrp: start pipeline: %w", err)
 	}
 	pl := &pipelineRun{pool: p, id: pid, cmdID: cmdID, opts: opts}
 	res, err := pl.run(ctx, frags[1:])
-	if err != nil && ctx.Err() != nil {
+	switch {
+	case err != nil && ctx.Err() != nil:
 		pl.stop()
 		return res, fmt.Errorf("psrp: pipeline %s: %w", commandNames(pipeline), ctx.Err())
-	}
-	if !p.opts.NoTerminateSignal && (res == nil || res.State.Terminal()) {
-		if serr := p.Shell.Signal(ctx, cmdID, wsman.SignalTerminate); serr != nil && err == nil {
+	case err != nil && (res == nil || !res.State.Terminal()):
+		p.terminate(ctx, cmdID, err)
+	case !p.opts.NoTerminateSignal && res.State.Terminal():
+		if serr := p.Shell.Signal(ctx, cmdID, wsman.SignalTerminate); serr != nil {
+			// The pipeline has ended and the runspace is free; only the
+			// WinRS command object stays behind.
 			p.log.Debug("psrp: terminate signal", "err", serr)
 		}
 	}
 	return res, err
+}
+
+// terminate closes a pipeline that failed on the client's side with
+// Signal Terminate, within signalTimeout of its own. If the Signal is not
+// delivered the pool is marked broken.
+func (p *RunspacePool) terminate(ctx context.Context, cmdID string, cause error) {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), signalTimeout)
+	defer cancel()
+	if err := p.Shell.Signal(sctx, cmdID, wsman.SignalTerminate); err != nil {
+		p.broken = fmt.Errorf("psrp: pipeline %s failed (%v) and could not be closed: %w", cmdID, cause, err)
+		p.log.Debug("psrp: terminate after failure", "err", err)
+	}
+}
+
+// commandFailed handles a Command that did not succeed. A fault means the
+// server did not create the pipeline; an InvalidSelectors fault means the
+// shell itself is gone. Without a reply the server may have created it,
+// so it is signalled: InvalidSelectors then means there is none.
+func (p *RunspacePool) commandFailed(ctx context.Context, cmdID string, cause error) {
+	var f *wsman.Fault
+	if errors.As(cause, &f) {
+		if f.WSManCode == wsman.CodeInvalidSelectors {
+			p.broken = fmt.Errorf("psrp: the shell is gone: %w", cause)
+		}
+		return
+	}
+	if ctx.Err() != nil {
+		return // stopped by the caller before the server answered
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), signalTimeout)
+	defer cancel()
+	if err := p.Shell.Signal(sctx, cmdID, wsman.SignalTerminate); err != nil && !(errors.As(err, &f) && f.WSManCode == wsman.CodeInvalidSelectors) {
+		p.broken = fmt.Errorf("psrp: Command %s got no reply (%v) and could not be closed: %w", cmdID, cause, err)
+	}
 }
 
 func commandNames(p CreatePipeline) string {
@@ -376,11 +440,13 @@ func (pl *pipelineRun) handle(m Message, res *Result) error {
 }
 
 // stop sends the PowerShell stop signal with a short context of its own,
-// after the caller's context ended.
+// after the caller's context ended. If it cannot be delivered the pool is
+// marked broken: the pipeline may still hold the runspace.
 func (pl *pipelineRun) stop() {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), signalTimeout)
 	defer cancel()
 	if err := pl.pool.Shell.Signal(ctx, pl.cmdID, wsman.SignalStop); err != nil {
+		pl.pool.broken = fmt.Errorf("psrp: pipeline %s was cancelled and could not be stopped: %w", pl.cmdID, err)
 		pl.pool.log.Debug("psrp: stop signal", "err", err)
 	}
 }
