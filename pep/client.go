@@ -43,6 +43,12 @@ type Options struct {
 	// DialTimeout bounds connecting to one host (default 15 s).
 	OperationTimeout time.Duration
 	DialTimeout      time.Duration
+	// IdleTimeout is how long the PEP may stay silent on a request beyond
+	// OperationTimeout (a Receive is held that long by design) before the
+	// client gives up with [ErrStopped]; default 10 s, so a stopped PEP
+	// fails a request after 30 s. Deadlines of the callers' contexts apply
+	// on top: every call honours its context's deadline.
+	IdleTimeout time.Duration
 	// Attempts and RetryDelay are the module's retry loop (3 × 10 s); a
 	// zero RetryDelay is used as is (tests), a negative one means 10 s.
 	Attempts   int
@@ -57,7 +63,14 @@ type Options struct {
 	Logger *slog.Logger
 	// Dial replaces the TCP dialer (tests).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Now is the clock compared with the PEP's; nil means time.Now.
+	Now func() time.Time
 }
+
+// MaxClockSkew is how far apart this machine's clock and the PEP's may be
+// before [Dial] warns: manifests and the ledger record UTC times that
+// officers compare across the air gap.
+const MaxClockSkew = 5 * time.Minute
 
 // Client is an open session on the privileged endpoint. Its methods must
 // not be called concurrently.
@@ -68,6 +81,7 @@ type Client struct {
 	pool  *psrp.RunspacePool
 	log   *slog.Logger
 	stamp *StampInformation
+	skew  time.Duration
 
 	mu     sync.Mutex
 	closed bool
@@ -95,6 +109,12 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 	if opts.DialTimeout <= 0 {
 		opts.DialTimeout = 15 * time.Second
 	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = 10 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -118,23 +138,35 @@ func (c *Client) event(step, msg string, fraction float64, level string) {
 	}
 }
 
-// connect tries each host in order, up to Attempts rounds.
+// connect tries each host in order, up to Attempts rounds. A host that
+// stopped answering is not tried again in later rounds, and failures that
+// cannot change (credentials, certificates, ...) end the loop at once.
 func (c *Client) connect(ctx context.Context, hosts []string) error {
 	var lastErr error
+	stopped := map[string]bool{}
 	for attempt := 1; attempt <= c.opts.Attempts; attempt++ {
 		for _, h := range hosts {
+			if stopped[h] {
+				continue
+			}
 			c.event("connect", fmt.Sprintf("Initializing session with privileged endpoint: %s. Attempt %d of %d", h, attempt, c.opts.Attempts), -1, "info")
 			err := c.open(ctx, h)
 			if err == nil {
 				c.host = h
+				c.checkClock()
 				return nil
 			}
 			lastErr = classify("open PEP session", h, err)
 			c.log.Debug("pep: open session failed", "host", h, "err", err)
-			if ctx.Err() != nil || !retryable(err) {
+			if errors.Is(lastErr, ErrStopped) {
+				stopped[h] = true
+			} else if ctx.Err() != nil || !retryable(err) {
 				return lastErr
 			}
 			c.event("connect", fmt.Sprintf("Creation of session with %s failed: %v", h, err), -1, "warning")
+		}
+		if len(stopped) == len(hosts) {
+			break
 		}
 		if attempt < c.opts.Attempts {
 			if err := sleep(ctx, c.opts.RetryDelay); err != nil {
@@ -149,6 +181,29 @@ func (c *Client) connect(ctx context.Context, hosts []string) error {
 	}
 	return lastErr
 }
+
+// checkClock compares this machine's clock with the PEP's Date header and
+// warns when they are more than MaxClockSkew apart.
+func (c *Client) checkClock() {
+	skew, ok := c.tr.ClockSkew()
+	if !ok {
+		return
+	}
+	c.skew = skew
+	if skew.Abs() <= MaxClockSkew {
+		return
+	}
+	side := "ahead of"
+	if skew < 0 {
+		side = "behind"
+	}
+	c.event("connect", fmt.Sprintf("The PEP's clock is %s %s this machine's clock (more than %s): the UTC times in manifests and the ledger will not match the stamp's; correct this machine's clock, or note the difference", skew.Abs().Round(time.Second), side, MaxClockSkew), -1, "warning")
+}
+
+// ClockSkew returns how far the PEP's clock was ahead of this machine's
+// (negative: behind) when the session opened, from its HTTP Date header,
+// to one second; 0 if the PEP sent no Date.
+func (c *Client) ClockSkew() time.Duration { return c.skew }
 
 // endpoint returns the WS-Man URL of HOST[:PORT].
 func (c *Client) endpoint(host string) (string, error) {
@@ -179,8 +234,9 @@ func (c *Client) open(ctx context.Context, host string) error {
 		return err
 	}
 	tr.DialTimeout = c.opts.DialTimeout
-	tr.ResponseTimeout = c.opts.OperationTimeout + 30*time.Second
+	tr.ResponseTimeout = c.opts.OperationTimeout + c.opts.IdleTimeout
 	tr.Dial = c.opts.Dial
+	tr.Now = c.opts.Now
 	var t wsman.Transport = tr
 	if c.opts.Trace != nil {
 		t = &wsman.Recorder{Next: tr, W: c.opts.Trace, Redact: []string{c.opts.Password}}
@@ -235,16 +291,23 @@ func (c *Client) invoke(ctx context.Context, step, cmdlet string, params ...psrp
 	return res.Output, nil
 }
 
+// record turns a progress, warning, verbose, debug or information record
+// into an event. A record whose text is blank, such as PowerShell's
+// "Preparing modules for first use." progress with a one-space status,
+// gives none: it would be printed as an empty line.
 func (c *Client) record(step string, r psrp.Record) {
+	msg := r.Message
+	if r.Type == psrp.ProgressRecordType && r.Progress != nil {
+		msg = r.Progress.StatusDescription
+	}
+	if strings.TrimSpace(msg) == "" {
+		return
+	}
 	switch r.Type {
 	case psrp.ProgressRecordType:
 		f := -1.0
 		if p := r.Progress; p != nil && p.PercentComplete >= 0 && p.PercentComplete <= 100 {
 			f = float64(p.PercentComplete) / 100
-		}
-		msg := r.Message
-		if r.Progress != nil {
-			msg = r.Progress.StatusDescription
 		}
 		c.event(step, msg, f, "progress")
 	case psrp.WarningRecordType:
@@ -257,9 +320,11 @@ func (c *Client) record(step string, r psrp.Record) {
 }
 
 // retry runs op with the module's retry loop: Attempts tries, RetryDelay
-// apart (the module also sleeps after the last failure; we do not). A
-// transport failure reopens the session, starting with the host that
-// worked.
+// apart (the module also sleeps after the last failure; we do not), with
+// the module's warning and "Waiting ..." lines. Failures that cannot change
+// by waiting are not retried (see retryable). The session is reused when
+// it is still usable (a failed pipeline the client signalled); when it is
+// not, it is reopened, starting with the host that worked.
 func (c *Client) retry(ctx context.Context, step, warning string, op func() error) error {
 	var err error
 	for attempt := 1; attempt <= c.opts.Attempts; attempt++ {
@@ -273,13 +338,14 @@ func (c *Client) retry(ctx context.Context, step, warning string, op func() erro
 		if attempt == c.opts.Attempts {
 			break
 		}
+		c.event(step, fmt.Sprintf("Waiting %d seconds and trying again...", int(c.opts.RetryDelay.Round(time.Second)/time.Second)), -1, "info")
 		if serr := sleep(ctx, c.opts.RetryDelay); serr != nil {
 			return err
 		}
-		if !isPowerShellError(err) {
-			// The session may be gone with the connection: release it on the
-			// server if it is still there, and open a new one.
-			dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		if c.pool.Err() != nil {
+			// Release the old session on the server if it is still there,
+			// and open a new one.
+			dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			_ = c.pool.Close(dctx)
 			cancel()
 			hosts := append([]string{c.host}, without(c.opts.Hosts, c.host)...)
@@ -334,11 +400,21 @@ func (c *Client) Close(ctx context.Context) error {
 		return nil
 	}
 	c.mu.Unlock()
-	_, cerr := c.invoke(ctx, "close", "Close-PrivilegedEndpoint")
+	var cerr error
+	if c.pool.Err() == nil {
+		_, cerr = c.invoke(ctx, "close", "Close-PrivilegedEndpoint")
+	}
 	c.mu.Lock()
 	c.closed = true
 	c.mu.Unlock()
-	derr := c.pool.Close(ctx)
+	dctx, cancel := ctx, context.CancelFunc(func() {})
+	if c.pool.Err() != nil {
+		// The PEP stopped answering or left a pipeline running: try to
+		// release the session, briefly.
+		dctx, cancel = context.WithTimeout(ctx, 5*time.Second)
+	}
+	derr := c.pool.Close(dctx)
+	cancel()
 	c.tr.Close()
 	if derr != nil {
 		derr = classify("close PEP session", c.host, derr)

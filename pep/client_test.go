@@ -207,7 +207,7 @@ func TestNewRegistrationTokenGates(t *testing.T) {
 func TestRetriesAndFaults(t *testing.T) {
 	ctx := context.Background()
 	t.Run("dropped connection mid-receive is retried", func(t *testing.T) {
-		srv := startSim(t, pepsim.Options{})
+		srv := startSim(t, pepsim.Options{Nodes: 1}) // no Set-RegistrationKeyPair before the token
 		var events []pep.Event
 		c := dial(t, srv, &events)
 		if _, err := c.StampInformation(ctx); err != nil {

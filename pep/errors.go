@@ -1,6 +1,9 @@
 package pep
 
 import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -46,11 +49,24 @@ var ErrBusy = errors.New("pep: another action is in progress")
 // before contacting the PEP (billing model rules, version gates).
 var ErrValidation = errors.New("pep: invalid request")
 
+// ErrStopped is matched by errors for a PEP that stopped answering: the
+// ERCS VM accepted the connection and then sent nothing back within the
+// idle timeout (a stopped, paused or hung VM, or a network that drops the
+// traffic). It is not retried.
+var ErrStopped = errors.New("pep: the PEP stopped answering")
+
 // busyError marks an error record as ErrBusy.
 type busyError struct{ *psrp.ErrorRecord }
 
 func (b busyError) Is(target error) bool { return target == ErrBusy }
 func (b busyError) Unwrap() error        { return b.ErrorRecord }
+
+// stoppedError marks a transport error as ErrStopped and says so first.
+type stoppedError struct{ err error }
+
+func (s stoppedError) Error() string        { return "the PEP stopped answering: " + s.err.Error() }
+func (s stoppedError) Is(target error) bool { return target == ErrStopped }
+func (s stoppedError) Unwrap() error        { return s.err }
 
 // classify wraps err into an *Error with advice for the known failures.
 func classify(op, host string, err error) error {
@@ -67,6 +83,19 @@ func classify(op, host string, err error) error {
 	var se *psrp.StateError
 	var ne net.Error
 	switch {
+	case errors.Is(err, wsman.ErrNoReply):
+		e.Err = stoppedError{err}
+		e.Advice = "the ERCS VM accepted the connection but sent nothing back; check that the VM is running and not paused (Hyper-V Manager or Failover Cluster Manager on the hardware lifecycle host), then run the command again, or give another ERCS address with --pep"
+	case errors.Is(err, context.DeadlineExceeded):
+		e.Advice = "the PEP did not finish within the time allowed for this operation; it may still be working (an action plan keeps running on the stamp): check the stamp, then run the command again, with a longer --timeout if the PEP is just slow"
+	case errors.Is(err, context.Canceled):
+		e.Advice = "the operation was cancelled; an action plan the PEP had started may still be running on the stamp"
+	case isCertificateError(err):
+		e.Advice = "the ERCS VM's WinRM HTTPS certificate is not trusted or does not name this address; pass the CA that issued it with --ca-file, and connect by the name or IP address the certificate holds"
+	case errors.Is(err, wsman.ErrResponseTooLarge):
+		e.Advice = "the server on that address does not answer like a WinRM listener; check the address and port of the ERCS VM"
+	case errors.As(err, &rec) && isKeyRefused(rec):
+		e.Advice = "the stamp refused this activation key: it is not valid or was made for another stamp; get the key for this stamp's registration (activation-key) and check its cloud ID with inspect"
 	case errors.As(err, &rec) && rec.FullyQualifiedErrorID == "ScriptsNotAllowed":
 		e.Advice = "the PEP runs in no-language mode and accepts only plain cmdlets with named parameters; this is a bug in the request, please report it"
 	case errors.As(err, &rec) && isBusy(rec):
@@ -97,6 +126,37 @@ func isBusy(rec *psrp.ErrorRecord) bool {
 	return strings.Contains(msg, "another action is in progress")
 }
 
+// isKeyRefused reports whether New-AzureStackActivation refused the key
+// itself (malformed, or issued for another cloud ID). The PEP throws such
+// errors as plain messages (the FullyQualifiedErrorId is the message), so
+// the message is all there is to go on.
+func isKeyRefused(rec *psrp.ErrorRecord) bool {
+	msg := strings.ToLower(rec.Message)
+	if !strings.Contains(msg, "activation key") {
+		return false
+	}
+	for _, s := range []string{"not valid", "invalid", "issued for", "cloud id", "does not match", "expired"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// isCertificateError reports a TLS failure that retrying cannot mend: the
+// server's certificate does not verify, or the server does not speak TLS
+// as expected.
+func isCertificateError(err error) bool {
+	var cv *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ci x509.CertificateInvalidError
+	var rh tls.RecordHeaderError
+	var ae tls.AlertError
+	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci) ||
+		errors.As(err, &rh) || errors.As(err, &ae)
+}
+
 func isUnreachable(err error) bool {
 	var op *net.OpError
 	if errors.As(err, &op) {
@@ -107,22 +167,25 @@ func isUnreachable(err error) bool {
 }
 
 // retryable reports whether the module's retry loop should try again:
-// transport failures and server faults, not credentials, validation,
-// sealing failures or a busy stamp (never loop quickly on "another action is
-// in progress", users-peers.md §2.B #12).
+// only what can change by waiting (transport drops, server faults, a PEP
+// function failing for its own reasons). Not retried: credentials (401),
+// a certificate that fails verification, sealing failures, validation, a
+// PEP that stopped answering, an oversized reply, the caller's deadline,
+// and error records that say the request itself is wrong (ScriptsNotAllowed,
+// CommandNotFound, parameter binding, a refused activation key). A busy
+// stamp is not retried either: never loop quickly on "another action is
+// in progress" (users-peers.md §2.B #12).
 func retryable(err error) bool {
 	var rec *psrp.ErrorRecord
-	var s stop
 	switch {
-	case errors.As(err, &s):
-		return false
 	case errors.Is(err, wsman.ErrUnauthorized), errors.Is(err, wsman.ErrSeal), errors.Is(err, ErrValidation),
-		errors.Is(err, ErrBusy):
+		errors.Is(err, ErrBusy), errors.Is(err, wsman.ErrNoReply), errors.Is(err, wsman.ErrResponseTooLarge),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), isCertificateError(err):
 		return false
 	case errors.As(err, &rec):
 		return !isBusy(rec) && rec.FullyQualifiedErrorID != "ScriptsNotAllowed" &&
 			!strings.HasPrefix(rec.FullyQualifiedErrorID, "CommandNotFoundException") &&
-			!strings.Contains(rec.FullyQualifiedErrorID, "ParameterBinding") && !strings.Contains(rec.FullyQualifiedErrorID, "Parameter")
+			!strings.Contains(rec.FullyQualifiedErrorID, "Parameter") && !isKeyRefused(rec)
 	}
 	return true
 }

@@ -2,6 +2,7 @@ package pep
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -29,8 +30,11 @@ type TokenOptions struct {
 // Custom needs MsAssetTag and a stamp ≥ 1.1912.0.19; Capacity needs an
 // agreement number and turns usage reporting off with a warning event;
 // MsAssetTag is passed from 1.1912.0.19 on, TokenVersion from 1.2008.0.49
-// on ("6.0" after 1.2309.0.4, else "4.0"). It retries 3 × 10 s like the
-// module, except for validation errors, bad credentials and a busy stamp.
+// on ("6.0" after 1.2309.0.4, else "4.0"). On stamps newer than 1.2209.0.23
+// with more than one node it first runs Set-RegistrationKeyPair, as the
+// module does (§3.16). It retries 3 × 10 s like the module, except for
+// validation errors, bad credentials, a busy stamp and the other failures
+// that retrying cannot mend.
 func (c *Client) NewRegistrationToken(ctx context.Context, o TokenOptions) (string, error) {
 	const cmd = "New-RegistrationToken"
 	var model string
@@ -74,6 +78,9 @@ func (c *Client) NewRegistrationToken(ctx context.Context, o TokenOptions) (stri
 	if stamp.Version.Compare(MinTokenVersion) >= 0 {
 		params = append(params, psrp.Parameter{Name: "TokenVersion", Value: psrp.String(TokenVersionFor(stamp.Version))})
 	}
+	if err := c.setRegistrationKeyPair(ctx, stamp); err != nil {
+		return "", err
+	}
 	var token string
 	err = c.retry(ctx, cmd, "Creation of registration token failed:", func() error {
 		c.event("token", "Creating registration token.", -1, "info")
@@ -91,6 +98,54 @@ func (c *Client) NewRegistrationToken(ctx context.Context, o TokenOptions) (stri
 		return "", err
 	}
 	return token, nil
+}
+
+// setRegistrationKeyPair is the module's Set-RegistrationKeyPair step
+// (azure-registration.md §3.16): run the PEP's Set-RegistrationKeyPair on a
+// stamp newer than HCIKeyPairAfter with more than one node, with the
+// module's log lines and retries, and say why it is skipped elsewhere.
+func (c *Client) setRegistrationKeyPair(ctx context.Context, stamp *StampInformation) error {
+	const cmd = "Set-RegistrationKeyPair"
+	switch {
+	case stamp.Version.Compare(HCIKeyPairAfter) <= 0:
+		c.event("keypair", fmt.Sprintf("Set-RegistrationKeyPair PEP is not supported for build version %s, skipping", stamp.StampVersion), -1, "info")
+		return nil
+	case stamp.NumberOfNodes <= 1:
+		c.event("keypair", "Set-RegistrationKeyPair PEP is not supported for onenode, skipping", -1, "info")
+		return nil
+	}
+	return c.retry(ctx, cmd, "Error while invoking Set-RegistrationKeyPair:", func() error {
+		c.event("keypair", "Setting Registration key pair", -1, "info")
+		out, err := c.invoke(ctx, "keypair", cmd)
+		if err != nil {
+			return err
+		}
+		c.event("keypair", "Result "+resultJSON(out), -1, "info")
+		return nil
+	})
+}
+
+// resultJSON renders a command's output as ConvertTo-Json would, for the
+// log: the object's properties, one object or a list.
+func resultJSON(out []psrp.Value) string {
+	var vs []any
+	for _, v := range out {
+		j := v.JSON()
+		if m, ok := j.(map[string]any); ok {
+			delete(m, "_toString")
+		}
+		vs = append(vs, j)
+	}
+	var b []byte
+	switch len(vs) {
+	case 0:
+		return "null"
+	case 1:
+		b, _ = json.Marshal(vs[0])
+	default:
+		b, _ = json.Marshal(vs)
+	}
+	return string(b)
 }
 
 // TokenVersionFor returns the token version the module asks for on a stamp

@@ -27,27 +27,14 @@ type StampInformation struct {
 }
 
 // StampInformation runs Get-AzureStackStampInformation and parses the
-// result, cached for the session. The module does not retry it; as a
-// read-only query it is retried here after transport failures (a dropped
-// connection), never after a PowerShell error.
+// result, cached for the session. It is not retried: the module's
+// Confirm-StampVersion runs it once.
 func (c *Client) StampInformation(ctx context.Context) (*StampInformation, error) {
 	if c.stamp != nil {
 		return c.stamp, nil
 	}
 	const cmd = "Get-AzureStackStampInformation"
-	var out []psrp.Value
-	err := c.retry(ctx, "stamp", "An error occurred checking stamp information:", func() error {
-		var err error
-		out, err = c.invoke(ctx, "stamp", cmd, psrp.Parameter{Name: "WarningAction", Value: psrp.String("SilentlyContinue")})
-		if isPowerShellError(err) {
-			return stop{err}
-		}
-		return err
-	})
-	var st stop
-	if errors.As(err, &st) {
-		err = st.err
-	}
+	out, err := c.invoke(ctx, "stamp", cmd, psrp.Parameter{Name: "WarningAction", Value: psrp.String("SilentlyContinue")})
 	if err != nil {
 		return nil, err
 	}
@@ -62,11 +49,6 @@ func (c *Client) StampInformation(ctx context.Context) (*StampInformation, error
 	c.event("stamp", fmt.Sprintf("Running registration actions on build %s. Cloud Id: %s, Deployment Id: %s", s.StampVersion, s.CloudID, s.DeploymentID), -1, "info")
 	return s, nil
 }
-
-// stop marks an error the retry loop must not retry.
-type stop struct{ err error }
-
-func (s stop) Error() string { return s.err.Error() }
 
 func parseStamp(v psrp.Value) (*StampInformation, error) {
 	s := &StampInformation{

@@ -59,4 +59,7 @@ var (
 	MinTokenVersion = MustVersion("1.2008.0.49")
 	// TokenVersion6After: stamps newer than this get token version 6.0.
 	TokenVersion6After = MustVersion("1.2309.0.4")
+	// HCIKeyPairAfter: stamps newer than this with more than one node run
+	// Set-RegistrationKeyPair before the token (HCI licensing).
+	HCIKeyPairAfter = MustVersion("1.2209.0.23")
 )
