@@ -105,10 +105,25 @@ func (s *Service) ReadArtefact(ctx context.Context, src Source, want ArtefactKin
 	return v, nil
 }
 
-// CheckNew reports, as an error naming the file, when writing an artefact
-// to path without Force would be refused because the file or its manifest
-// exists. Commands call it before slow work whose result they write.
-func CheckNew(path string) error { return courier.CheckNew(path) }
+// CheckOutput reports, before slow work (a PEP session, an Azure call)
+// whose result is written to path, whether the write would fail: the file
+// exists (unless force), or its folder does not take new files (a
+// read-only or full drive, a folder the user may not write to). A bad
+// destination costs seconds, not a ten-minute token run.
+func CheckOutput(path string, force bool) error {
+	if !force {
+		if err := courier.CheckNew(path); err != nil {
+			return err
+		}
+	}
+	return courier.CheckWritable(path)
+}
+
+// CheckOutputDir is CheckOutput for a folder of QR codes still to be
+// written: the nearest existing folder at or above dir must take new files.
+func CheckOutputDir(dir string) error {
+	return courier.CheckWritable(filepath.Join(dir, "frames.txt"))
+}
 
 // ManifestPath returns the path of the manifest written beside path.
 func ManifestPath(path string) string { return courier.ManifestPath(path) }

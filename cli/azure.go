@@ -25,9 +25,11 @@ type azureFlags struct {
 	retryDelay    time.Duration
 	tryTimeout    time.Duration
 	pollInterval  time.Duration
+	timeout       time.Duration
 }
 
 func addAzureFlags(cmd *cobra.Command, f *azureFlags) {
+	addTimeoutFlag(cmd, &f.timeout, timeoutAzure)
 	fl := cmd.Flags()
 	fl.StringVar(&f.cloud, "cloud", app.DefaultCloud, "Azure cloud: "+strings.Join(app.CloudNames(), ", "))
 	fl.StringVar(&f.armEndpoint, "arm-endpoint", "", "custom cloud: Resource Manager `URL` (with --authority-host)")
@@ -151,7 +153,9 @@ with the same token and name succeeds without change.`,
 			if err != nil {
 				return err
 			}
-			return runRegister(cmd, opts, req)
+			return withDeadline(cmd.Context(), opts.azure.timeout, opAzure, func(ctx context.Context) error {
+				return runRegister(ctx, cmd, opts, req)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&opts.token, "token", "", "registration token `FILE`, or - for standard input (paste, then "+eofKeys+")")
@@ -162,8 +166,8 @@ with the same token and name succeeds without change.`,
 	return cmd
 }
 
-func runRegister(cmd *cobra.Command, opts *registerOptions, req app.SignInRequest) error {
-	env, ctx := opts.env, cmd.Context()
+func runRegister(ctx context.Context, cmd *cobra.Command, opts *registerOptions, req app.SignInRequest) error {
+	env := opts.env
 	token, err := env.service().ReadArtefact(ctx, env.source(opts.token), app.KindToken, "register")
 	if err != nil {
 		return err
@@ -225,7 +229,9 @@ its manifest. With --qr it also saves the key as QR frames (PNG files).`,
 			if err != nil {
 				return err
 			}
-			return runActivationKey(cmd, opts, req)
+			return withDeadline(cmd.Context(), opts.azure.timeout, opAzure, func(ctx context.Context) error {
+				return runActivationKey(ctx, cmd, opts, req)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&opts.name, "name", "", "registration resource `NAME`")
@@ -237,10 +243,13 @@ its manifest. With --qr it also saves the key as QR frames (PNG files).`,
 	return cmd
 }
 
-func runActivationKey(cmd *cobra.Command, opts *activationKeyOptions, req app.SignInRequest) error {
-	env, ctx := opts.env, cmd.Context()
-	if !opts.force {
-		if err := app.CheckNew(opts.out); err != nil {
+func runActivationKey(ctx context.Context, cmd *cobra.Command, opts *activationKeyOptions, req app.SignInRequest) error {
+	env := opts.env
+	if err := app.CheckOutput(opts.out, opts.force); err != nil {
+		return err
+	}
+	if opts.qrDir != "" {
+		if err := app.CheckOutputDir(opts.qrDir); err != nil {
 			return err
 		}
 	}
@@ -308,7 +317,9 @@ unless --yes is given.`,
 			if err != nil {
 				return err
 			}
-			return runUnregister(cmd, opts, req)
+			return withDeadline(cmd.Context(), opts.azure.timeout, opAzure, func(ctx context.Context) error {
+				return runUnregister(ctx, cmd, opts, req)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&opts.name, "name", "", "registration resource `NAME`")
@@ -320,8 +331,8 @@ unless --yes is given.`,
 	return cmd
 }
 
-func runUnregister(cmd *cobra.Command, opts *unregisterOptions, sreq app.SignInRequest) error {
-	env, ctx := opts.env, cmd.Context()
+func runUnregister(ctx context.Context, cmd *cobra.Command, opts *unregisterOptions, sreq app.SignInRequest) error {
+	env := opts.env
 	req := app.UnregisterRequest{Name: opts.name, CloudID: opts.cloudID, ResourceGroup: opts.group}
 	if opts.token != "" {
 		token, err := env.service().ReadArtefact(ctx, env.source(opts.token), app.KindToken, "unregister")
@@ -381,7 +392,9 @@ func newRegistrationsCmd(env *Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return runRegistrations(cmd, opts, req)
+			return withDeadline(cmd.Context(), opts.azure.timeout, opAzure, func(ctx context.Context) error {
+				return runRegistrations(ctx, cmd, opts, req)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&opts.group, "resource-group", "", "only this resource `GROUP` (default: the whole subscription)")
@@ -390,8 +403,8 @@ func newRegistrationsCmd(env *Env) *cobra.Command {
 	return cmd
 }
 
-func runRegistrations(cmd *cobra.Command, opts *registrationsOptions, req app.SignInRequest) error {
-	env, ctx := opts.env, cmd.Context()
+func runRegistrations(ctx context.Context, cmd *cobra.Command, opts *registrationsOptions, req app.SignInRequest) error {
+	env := opts.env
 	conn, sub, err := opts.azure.signIn(ctx, env, req, printEvents(env.IO.ErrOut, verboseFlag(cmd)))
 	if err != nil {
 		return err

@@ -121,10 +121,17 @@ func execute(ctx context.Context, root *cobra.Command) (*cobra.Command, error) {
 }
 
 // interruptedError is a run stopped by Ctrl-C or SIGTERM: its message says
-// so instead of "context canceled", which stays in the causes.
-type interruptedError struct{ err error }
+// so instead of "context canceled", which stays in the causes; msg, when
+// set, also says what became of the operation.
+type interruptedError struct {
+	err error
+	msg string
+}
 
 func (e *interruptedError) Error() string {
+	if e.msg != "" {
+		return e.msg
+	}
 	return "cancelled by the user (Ctrl-C or a stop signal) before the command finished; run it again to do the rest"
 }
 

@@ -25,9 +25,11 @@ type pepFlags struct {
 	traceForce    bool
 	https         bool
 	caFile        string
+	timeout       time.Duration
 }
 
-func addPEPFlags(cmd *cobra.Command, f *pepFlags) {
+func addPEPFlags(cmd *cobra.Command, f *pepFlags, timeout time.Duration) {
+	addTimeoutFlag(cmd, &f.timeout, timeout)
 	fl := cmd.Flags()
 	fl.StringVar(&f.hosts, "pep", "", "ERCS VM address(es) of the privileged endpoint: `HOST[:PORT][,HOST...]`, tried in order")
 	fl.StringVar(&f.user, "user", "", `PEP account, DOMAIN\CloudAdmin`)
@@ -156,22 +158,23 @@ func newStampCmd(env *Env) *cobra.Command {
 			if err := f.check(cmd); err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			d, done, err := f.connect(ctx, env, printEvents(env.IO.ErrOut, verboseFlag(cmd)))
-			if err != nil {
+			return withDeadline(cmd.Context(), f.timeout, opStamp, func(ctx context.Context) error {
+				d, done, err := f.connect(ctx, env, printEvents(env.IO.ErrOut, verboseFlag(cmd)))
+				if err != nil {
+					return err
+				}
+				defer done()
+				s := d.Stamp()
+				if asJSON {
+					return printJSON(env.IO.Out, stampJSON{Host: s.Host, Name: s.Name, CloudID: s.CloudID, StampVersion: s.Version, Nodes: s.Nodes, ExternalFQDN: s.ExternalFQDN})
+				}
+				_, err = fmt.Fprintf(env.IO.Out, "stamp:          %s\ncloud ID:       %s\nstamp version:  %s\nnodes:          %d\nexternal FQDN:  %s\nERCS address:   %s\n",
+					s.Name, s.CloudID, s.Version, s.Nodes, s.ExternalFQDN, s.Host)
 				return err
-			}
-			defer done()
-			s := d.Stamp()
-			if asJSON {
-				return printJSON(env.IO.Out, stampJSON{Host: s.Host, Name: s.Name, CloudID: s.CloudID, StampVersion: s.Version, Nodes: s.Nodes, ExternalFQDN: s.ExternalFQDN})
-			}
-			_, err = fmt.Fprintf(env.IO.Out, "stamp:          %s\ncloud ID:       %s\nstamp version:  %s\nnodes:          %d\nexternal FQDN:  %s\nERCS address:   %s\n",
-				s.Name, s.CloudID, s.Version, s.Nodes, s.ExternalFQDN, s.Host)
-			return err
+			})
 		},
 	}
-	addPEPFlags(cmd, &f)
+	addPEPFlags(cmd, &f, timeoutStamp)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the stamp information as JSON")
 	return cmd
 }
@@ -208,27 +211,36 @@ Capacity needs --agreement-number and keeps usage reporting off; Custom needs
 			if err := validateTokenFlags(cmd, &o); err != nil {
 				return err
 			}
-			if !o.force {
-				if err := app.CheckNew(o.out); err != nil {
+			if err := app.CheckOutput(o.out, o.force); err != nil {
+				return err
+			}
+			if o.qrDir != "" {
+				if err := app.CheckOutputDir(o.qrDir); err != nil {
 					return err
 				}
 			}
+			var view *app.ArtefactView
+			var stamp app.StampView
+			err := withDeadline(cmd.Context(), f.timeout, opToken, func(ctx context.Context) error {
+				progress := printEvents(env.IO.ErrOut, verboseFlag(cmd))
+				d, done, err := f.connect(ctx, env, progress)
+				if err != nil {
+					return err
+				}
+				defer done()
+				stamp = d.Stamp()
+				if err := o.req.Validate(stamp.Version); err != nil {
+					return err
+				}
+				view, err = d.CreateToken(ctx, o.req, progress)
+				return err
+			})
+			if err != nil {
+				return err
+			}
 			ctx := cmd.Context()
-			progress := printEvents(env.IO.ErrOut, verboseFlag(cmd))
-			d, done, err := f.connect(ctx, env, progress)
-			if err != nil {
-				return err
-			}
-			defer done()
-			if err := o.req.Validate(d.Stamp().Version); err != nil {
-				return err
-			}
-			view, err := d.CreateToken(ctx, o.req, progress)
-			if err != nil {
-				return err
-			}
 			svc := env.service()
-			if err := svc.WriteArtefact(ctx, app.WriteRequest{Artefact: view, Path: o.out, Purpose: "registration token from stamp " + d.Stamp().CloudID, Force: o.force}); err != nil {
+			if err := svc.WriteArtefact(ctx, app.WriteRequest{Artefact: view, Path: o.out, Purpose: "registration token from stamp " + stamp.CloudID, Force: o.force}); err != nil {
 				return err
 			}
 			fmt.Fprintf(env.IO.Out, "wrote the registration token for cloud ID %s to %s (SHA-256 %s)\n", view.CloudID, o.out, app.GroupHash(view.SHA256))
@@ -242,7 +254,7 @@ Capacity needs --agreement-number and keeps usage reporting off; Custom needs
 			return nil
 		},
 	}
-	addPEPFlags(cmd, &f)
+	addPEPFlags(cmd, &f, timeoutToken)
 	fl := cmd.Flags()
 	fl.StringVar(&o.req.BillingModel, "billing-model", "", "Capacity, Development or Custom")
 	fl.StringVar(&o.req.AgreementNumber, "agreement-number", "", "Enterprise Agreement `NUMBER` (Capacity)")
@@ -309,27 +321,29 @@ A key for another stamp is refused (exit status 3) unless --force is given.`,
 			if err != nil {
 				return err
 			}
-			progress := printEvents(env.IO.ErrOut, verboseFlag(cmd))
-			d, done, err := f.connect(ctx, env, progress)
-			if err != nil {
-				return err
-			}
-			defer done()
-			if force {
-				if err := d.CheckKey(view); err != nil {
-					fmt.Fprintf(env.IO.ErrOut, "warning: --force: %s\n", app.OneLine(err.Error()))
-				}
-				if err := d.ActivateUnchecked(ctx, view, progress); err != nil {
+			return withDeadline(ctx, f.timeout, opActivate, func(ctx context.Context) error {
+				progress := printEvents(env.IO.ErrOut, verboseFlag(cmd))
+				d, done, err := f.connect(ctx, env, progress)
+				if err != nil {
 					return err
 				}
-			} else if err := d.Activate(ctx, view, progress); err != nil {
+				defer done()
+				if force {
+					if err := d.CheckKey(view); err != nil {
+						fmt.Fprintf(env.IO.ErrOut, "warning: --force: %s\n", app.OneLine(err.Error()))
+					}
+					if err := d.ActivateUnchecked(ctx, view, progress); err != nil {
+						return err
+					}
+				} else if err := d.Activate(ctx, view, progress); err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(env.IO.Out, "activated stamp %s (cloud ID %s)\n", d.Stamp().Name, d.Stamp().CloudID)
 				return err
-			}
-			_, err = fmt.Fprintf(env.IO.Out, "activated stamp %s (cloud ID %s)\n", d.Stamp().Name, d.Stamp().CloudID)
-			return err
+			})
 		},
 	}
-	addPEPFlags(cmd, &f)
+	addPEPFlags(cmd, &f, timeoutActivation)
 	cmd.Flags().StringVar(&keyPath, "key", "", "activation key `FILE`, or - for standard input (paste, then "+eofKeys+")")
 	cmd.Flags().BoolVar(&force, "force", false, "activate even if the key's cloud ID is not the stamp's")
 	return cmd
@@ -347,33 +361,34 @@ func newDeactivateCmd(env *Env) *cobra.Command {
 			if err := f.check(cmd); err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			progress := printEvents(env.IO.ErrOut, verboseFlag(cmd))
-			d, done, err := f.connect(ctx, env, progress)
-			if err != nil {
-				return err
-			}
-			defer done()
-			if !yes {
-				ok, err := env.Prompter.Confirm(fmt.Sprintf("Remove the activation of stamp %s (cloud ID %s)?", d.Stamp().Name, d.Stamp().CloudID))
-				if errors.Is(err, ErrNoTerminal) {
-					return errors.New("deactivation needs confirmation and there is no terminal to ask on; add --yes")
-				}
+			return withDeadline(cmd.Context(), f.timeout, opDeactivate, func(ctx context.Context) error {
+				progress := printEvents(env.IO.ErrOut, verboseFlag(cmd))
+				d, done, err := f.connect(ctx, env, progress)
 				if err != nil {
 					return err
 				}
-				if !ok {
-					return errors.New("deactivation cancelled; nothing was changed")
+				defer done()
+				if !yes {
+					ok, err := env.Prompter.Confirm(fmt.Sprintf("Remove the activation of stamp %s (cloud ID %s)?", d.Stamp().Name, d.Stamp().CloudID))
+					if errors.Is(err, ErrNoTerminal) {
+						return errors.New("deactivation needs confirmation and there is no terminal to ask on; add --yes")
+					}
+					if err != nil {
+						return err
+					}
+					if !ok {
+						return errors.New("deactivation cancelled; nothing was changed")
+					}
 				}
-			}
-			if err := d.Deactivate(ctx, progress); err != nil {
+				if err := d.Deactivate(ctx, progress); err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(env.IO.Out, "removed the activation of stamp %s (cloud ID %s)\n", d.Stamp().Name, d.Stamp().CloudID)
 				return err
-			}
-			_, err = fmt.Fprintf(env.IO.Out, "removed the activation of stamp %s (cloud ID %s)\n", d.Stamp().Name, d.Stamp().CloudID)
-			return err
+			})
 		},
 	}
-	addPEPFlags(cmd, &f)
+	addPEPFlags(cmd, &f, timeoutActivation)
 	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
 	return cmd
 }

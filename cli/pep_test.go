@@ -2,12 +2,14 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/azs-courier/azs-courier/internal/testutil"
 	"github.com/azs-courier/azs-courier/pep/pepsim"
@@ -252,4 +254,70 @@ func TestPEPStampOverHTTPS(t *testing.T) {
 	if code := run(t, env, "stamp", "--pep", srv.Addr(), "--user", srv.User(), "--ca-file", ca); code != ExitUsage {
 		t.Fatalf("--ca-file without --https: exit %d, want 2: %s", code, errOut)
 	}
+}
+
+// TestPEPTimeout: a command that runs out of its --timeout says what it
+// was doing, what became of it, and how to allow more time.
+func TestPEPTimeout(t *testing.T) {
+	srv := startSimPEP(t, pepsim.Options{Faults: pepsim.Faults{Latency: 2 * time.Second}})
+	env, _, _, errOut, _ := pepEnv(t, map[string]string{"AZS_PEP_PASSWORD": simPassword})
+	start := time.Now()
+	code := run(t, env, "stamp", "--pep", srv.Addr(), "--user", srv.User(), "--timeout", "1s")
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want 1: %s", code, errOut)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v with --timeout 1s", d)
+	}
+	last := lastLine(errOut.String())
+	for _, want := range []string{"reading the stamp's information did not finish within 1s", "--timeout 5m"} {
+		if !strings.Contains(last, want) {
+			t.Errorf("error %q lacks %q", last, want)
+		}
+	}
+}
+
+// TestActivationCancelled: Ctrl-C during an activation says that the
+// stamp may finish it on its own and how to find out, and the ledger
+// records the step as cancelled by the user, not failed.
+func TestActivationCancelled(t *testing.T) {
+	srv := startSimPEP(t, pepsim.Options{CloudID: "b8a1abcd-1a69-46c7-8da4-f9fc3c6da5d7", ActivationDelay: 10 * time.Second})
+	env, _, _, errOut, _ := pepEnv(t, map[string]string{"AZS_PEP_PASSWORD": simPassword})
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		time.Sleep(1500 * time.Millisecond)
+		cancel()
+	}()
+	key := testutil.Shared(t, "tokens", "activation-key-4node.txt")
+	code := Main(ctx, []string{"activate", "--key", key, "--pep", srv.Addr(), "--user", srv.User()}, env)
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want 1: %s", code, errOut)
+	}
+	last := lastLine(errOut.String())
+	for _, want := range []string{"The activation was cancelled by the user", "may finish it on its own", "administrator portal"} {
+		if !strings.Contains(last, want) {
+			t.Errorf("error %q lacks %q", last, want)
+		}
+	}
+	if strings.Contains(last, "context canceled") {
+		t.Errorf("error %q says context canceled", last)
+	}
+	entries, err := env.App.Ledger().Entries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outcome string
+	for _, e := range entries {
+		if e.Step == "activate" {
+			outcome = e.Outcome
+		}
+	}
+	if outcome != "cancelled by the user" {
+		t.Errorf("ledger records the activation as %q, want cancelled by the user", outcome)
+	}
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
 }

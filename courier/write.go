@@ -189,3 +189,36 @@ func NewTempName(path string) string {
 // RemoveLeftovers removes the temporary files and folders an interrupted
 // write of path left beside it, reporting each to log (nil discards).
 func RemoveLeftovers(path string, log *slog.Logger) { removeLeftovers(path, orDiscard(log)) }
+
+// CheckWritable reports, before any slow work whose result goes to path,
+// whether a file can be created in its folder: the folder exists (or the
+// nearest one above it does, for a folder still to be made) and takes a new
+// file. It creates and removes a temporary file there. The error names the
+// drive or folder and the fix (see ReadOnlyError).
+func CheckWritable(path string) error {
+	dir := filepath.Dir(filepath.Clean(path))
+	for {
+		st, err := os.Stat(dir)
+		if err == nil {
+			if !st.IsDir() {
+				return fmt.Errorf("%s is a file, not a folder; choose a folder for %s", dir, filepath.Base(path))
+			}
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return fmt.Errorf("no folder of %s exists; check the drive letter or mount point", path)
+		}
+		dir = parent
+	}
+	f, err := createTemp(filepath.Join(dir, filepath.Base(path)))
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	f.Close()
+	if err := os.Remove(name); err != nil {
+		return writeError(dir, err)
+	}
+	return nil
+}
