@@ -121,6 +121,20 @@ func (a *Assembler) list(present bool) []int {
 	return out
 }
 
+// Frames returns the frames accepted so far, in part order, so that they
+// can be added to another Assembler.
+func (a *Assembler) Frames() []Frame {
+	var out []Frame
+	for i, p := range a.parts {
+		if p != nil {
+			f := *a.first
+			f.Part, f.Data = i+1, append([]byte{}, p...)
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // Complete reports whether every part is in.
 func (a *Assembler) Complete() bool { return a.first != nil && a.have == len(a.parts) }
 
