@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/azs-courier/azs-courier/courier"
 	"github.com/azs-courier/azs-courier/courier/qr"
@@ -260,4 +262,31 @@ func absPath(p string) string {
 		return a
 	}
 	return p
+}
+
+// ExistingFile describes a file an export would replace, for the question
+// the GUI asks first: what it is, when it was written, its SHA-256.
+type ExistingFile struct {
+	Path    string
+	What    string    // "registration token", "activation key", or "a file that is no token or key"
+	Written time.Time // from its manifest, else the file's modification time
+	SHA256  string    // of the artefact, or "" for another file
+}
+
+// Existing returns what lies at path, or false when nothing does.
+func Existing(path string) (ExistingFile, bool) {
+	st, err := os.Lstat(path)
+	if err != nil {
+		return ExistingFile{}, false
+	}
+	e := ExistingFile{Path: path, What: "a file that is no token or key", Written: st.ModTime()}
+	if a, m, err := courier.ReadFile(path); err == nil {
+		e.What, e.SHA256 = a.Kind.Title(), a.SHA256
+		if m != nil && !m.CreatedAt.IsZero() {
+			e.Written = m.CreatedAt
+		}
+	} else if errors.Is(err, courier.ErrIntegrity) {
+		e.What = "an artefact that no longer matches its manifest"
+	}
+	return e, true
 }

@@ -110,6 +110,7 @@ type Connected struct {
 	copts azure.ClientOptions
 	poll  time.Duration
 	subs  []SubscriptionView
+	who   azure.Identity
 }
 
 // SignIn signs in to Azure and lists the account's subscriptions, which
@@ -148,6 +149,7 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest, progress func(E
 		conn.subs = []SubscriptionView{{ID: req.Subscription, Enabled: true}}
 		return conn, nil
 	}
+
 	subs, err := azure.ListSubscriptions(ctx, c, cred, &conn.copts)
 	if err != nil {
 		return nil, azureError(err)
@@ -157,9 +159,17 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest, progress func(E
 		conn.subs = append(conn.subs, SubscriptionView{ID: azDeref(sub.SubscriptionID), Name: azDeref(sub.DisplayName),
 			Enabled: st == "" || strings.EqualFold(st, "Enabled")})
 	}
+	// The token is in the credential's cache by now: no further request.
+	if who, err := azure.WhoAmI(ctx, c, cred); err == nil {
+		conn.who = who
+	}
 	progress(Event{Step: "sign-in", Message: fmt.Sprintf("signed in; %d subscription(s)", len(conn.subs)), Fraction: -1, Level: LevelInfo})
 	return conn, nil
 }
+
+// Account returns who is signed in (a user's sign-in name, or
+// "application <id>") and the tenant, as far as the token says.
+func (c *Connected) Account() (account, tenant string) { return c.who.Account, c.who.Tenant }
 
 // Cloud returns the name of the cloud signed in to.
 func (c *Connected) Cloud() string { return c.cloud.Name }

@@ -69,6 +69,12 @@ func (s *Service) ConnectPEP(ctx context.Context, conn PEPConnection, progress f
 	if strings.TrimSpace(conn.User) == "" {
 		return nil, errors.New(`no PEP user given; enter the CloudAdmin account as DOMAIN\CloudAdmin`)
 	}
+	if d, u, ok := strings.Cut(strings.TrimSpace(conn.User), `\`); !ok || d == "" || u == "" {
+		return nil, fmt.Errorf(`the PEP user %q is not DOMAIN\name; enter the stamp's account, e.g. AZS\CloudAdmin`, Printable(conn.User))
+	}
+	if conn.Password == "" {
+		return nil, errors.New("no password given; enter the CloudAdmin password")
+	}
 	d := &Disconnected{svc: s, sink: orDiscard(progress)}
 	retry := conn.RetryDelay
 	if retry == 0 {
@@ -187,6 +193,8 @@ func (r TokenRequest) Validate(stampVersion string) error {
 			return fmt.Errorf("billing model %s %s; choose Capacity or Development", m.Name, m.Unavailable)
 		case m.NeedsAgreement && strings.TrimSpace(r.AgreementNumber) == "":
 			return fmt.Errorf("billing model %s needs the agreement number; enter the Enterprise Agreement number", m.Name)
+		case m.NeedsAgreement && !agreementShape(strings.TrimSpace(r.AgreementNumber)):
+			return fmt.Errorf("the agreement number %q is not of the shape of an Enterprise Agreement number (letters, digits and dashes, at most 32); enter the number from the agreement, e.g. 12345678", Printable(strings.TrimSpace(r.AgreementNumber)))
 		case m.NeedsAssetTag && strings.TrimSpace(r.MsAssetTag) == "":
 			return fmt.Errorf("billing model %s needs the MS asset tag; enter the tag Microsoft gave you", m.Name)
 		case m.UsageReportingOff && r.UsageReportingEnabled:
@@ -195,6 +203,22 @@ func (r TokenRequest) Validate(stampVersion string) error {
 		return nil
 	}
 	return fmt.Errorf("billing model %q is not one of Capacity, Development or Custom; choose one of them", r.BillingModel)
+}
+
+// agreementShape reports whether s looks like an Enterprise Agreement
+// number: letters, digits and dashes, at most 32 of them. What the PEP
+// accepts is not documented; this catches a pasted sentence or a number
+// with spaces before the stamp does.
+func agreementShape(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // CreateToken runs New-RegistrationToken on the stamp and returns the token,

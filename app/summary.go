@@ -100,7 +100,7 @@ func manifestLine(m *courier.Manifest) string {
 		return ""
 	}
 	by := strings.Trim(m.User+"@"+m.Machine, "@")
-	return fmt.Sprintf("matches (written %s by %s, %s)", m.CreatedAt.Format("2006-01-02 15:04 MST"), by, m.Purpose)
+	return fmt.Sprintf("matches (written %s by %s, %s)", FormatTime(m.CreatedAt), by, m.Purpose)
 }
 
 // Fields returns the summary as labelled rows for a person to review, in
@@ -134,7 +134,9 @@ func (s Summary) Fields() []Field {
 		add("Subscription", s.SubscriptionID)
 		add("Resource group", s.ResourceGroupName)
 		add("Registration", s.RegistrationName)
-		add("Expires", s.Expires)
+		if s.Expires != "" {
+			add("Expires", FormatExpiry(s.Expires))
+		}
 	}
 	add("Usage reporting", onOff(s.UsageReportingEnabled))
 	add("Marketplace syndication", onOff(s.MarketplaceSyndicationEnabled))

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/azs-courier/azs-courier/courier"
 	"github.com/azs-courier/azs-courier/internal/testutil"
@@ -23,6 +25,8 @@ func TestTokenRequestValidate(t *testing.T) {
 		{"capacity with agreement", TokenRequest{BillingModel: "Capacity", AgreementNumber: "EA-1"}, "1.2311.2.23", ""},
 		{"capacity without agreement", TokenRequest{BillingModel: "Capacity"}, "1.2311.2.23", "needs the agreement number"},
 		{"capacity blank agreement", TokenRequest{BillingModel: "Capacity", AgreementNumber: "  "}, "1.2311.2.23", "needs the agreement number"},
+		{"capacity agreement with spaces", TokenRequest{BillingModel: "Capacity", AgreementNumber: "1234 5678"}, "1.2311.2.23", "not of the shape"},
+		{"capacity agreement pasted sentence", TokenRequest{BillingModel: "Capacity", AgreementNumber: "Our EA number is 12345678."}, "1.2311.2.23", "not of the shape"},
 		{"capacity with usage reporting", TokenRequest{BillingModel: "Capacity", AgreementNumber: "EA-1", UsageReportingEnabled: true}, "1.2311.2.23", "does not allow usage reporting"},
 		{"custom with tag", TokenRequest{BillingModel: "Custom", MsAssetTag: "TAG"}, "1.2311.2.23", ""},
 		{"custom without tag", TokenRequest{BillingModel: "Custom"}, "1.2311.2.23", "needs the MS asset tag"},
@@ -161,4 +165,83 @@ func reversed(s []string) []string {
 		r[len(s)-1-i] = v
 	}
 	return r
+}
+
+// TestQRSessionRejectsAWrongImageAlone: an image of another artefact is
+// turned away by itself, saying what it holds; the parts already in stay,
+// and the right images still complete the key. (The GUI's QR import used
+// to refuse every image after one wrong one.)
+func TestQRSessionRejectsAWrongImageAlone(t *testing.T) {
+	env := &Env{ConfigDir: t.TempDir(), Build: BuildInfo{Version: "test"}, Warn: func(m string) { t.Errorf("warning: %s", m) }}
+	svc := NewService(env)
+	ctx := context.Background()
+	write := func(vector string) QRResult {
+		a, err := courier.Parse(testutil.ReadShared(t, "tokens", vector))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := svc.WriteQR(ctx, QRRequest{Artefact: newView(a, nil, "test"), Dir: filepath.Join(t.TempDir(), "qr")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	key, token := write("activation-key-4node.txt"), write("registration-token-4node.txt")
+	if key.Parts < 3 {
+		t.Fatalf("the key has %d parts; the test wants at least 3", key.Parts)
+	}
+	q := svc.NewQRSession(KindKey)
+	res, err := q.Add(ctx, []string{key.PNGs[1], token.PNGs[0], key.PNGs[2]}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 3 || res[0].Problem != "" || res[2].Problem != "" {
+		t.Fatalf("results %+v: want the two key images accepted", res)
+	}
+	if p := res[1].Problem; !strings.Contains(p, filepath.Base(token.PNGs[0])) || !strings.Contains(p, "registration token") || !strings.Contains(p, "needs the activation key") {
+		t.Errorf("the token's image: %q; want its name, what it holds and what the step needs", p)
+	}
+	if got := q.Progress(); !strings.Contains(got, fmt.Sprintf("2 of %d parts so far", key.Parts)) {
+		t.Errorf("progress %q", got)
+	}
+	// A file of the key's frames completes it, whatever came before.
+	if _, err := q.Add(ctx, []string{key.Frames}, nil); err != nil {
+		t.Fatal(err)
+	}
+	v := q.Artefact()
+	if v == nil || v.Kind != KindKey || v.Length == 0 {
+		t.Fatalf("after frames.txt: artefact %+v, progress %q", v, q.Progress())
+	}
+	// Clear starts over; a folder is read whole.
+	q.Clear()
+	if q.Artefact() != nil || q.Status().Parts != 0 {
+		t.Fatal("Clear kept parts")
+	}
+	if _, err := q.Add(ctx, []string{filepath.Dir(key.PNGs[0])}, nil); err != nil || q.Artefact() == nil {
+		t.Fatalf("the key's folder: %v, artefact %v", err, q.Artefact())
+	}
+}
+
+func TestFormatExpiryAndTime(t *testing.T) {
+	if got := FormatExpiry("9999-12-30T23:59:59.9999999Z"); got != "never expires (9999-12-30)" {
+		t.Errorf("far-off expiry: got %q", got)
+	}
+	if got := FormatExpiry("soon"); got != "soon" {
+		t.Errorf("unreadable expiry: got %q", got)
+	}
+	at := time.Date(2027, 3, 1, 9, 30, 0, 0, time.UTC)
+	got := FormatExpiry(at.Format(time.RFC3339))
+	if !strings.Contains(got, "UTC") || !strings.Contains(got, "2027-03-01") {
+		t.Errorf("a real expiry: got %q, want the date with UTC", got)
+	}
+	old := time.Local
+	defer func() { time.Local = old }()
+	time.Local = time.FixedZone("CET", 3600)
+	if got := FormatTime(at); got != "2027-03-01 10:30 CET (09:30 UTC)" {
+		t.Errorf("FormatTime in CET: got %q", got)
+	}
+	time.Local = time.UTC
+	if got := FormatTime(at); got != "2027-03-01 09:30 UTC" {
+		t.Errorf("FormatTime in UTC: got %q", got)
+	}
 }

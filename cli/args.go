@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/azs-courier/azs-courier/app"
 )
 
 // expandInputs turns the input arguments of a command that reads several
@@ -59,36 +61,11 @@ func inputsOf(path string, named bool) ([]string, error) {
 	if err != nil || !st.IsDir() {
 		return []string{path}, nil // the reader names what is wrong with it
 	}
-	ents, err := os.ReadDir(path)
-	if err != nil {
-		return nil, fmt.Errorf("list the folder %s: %w", path, err)
-	}
-	var files []string
-	for _, e := range ents {
-		if e.IsDir() || !isQRInputName(e.Name()) {
-			continue
-		}
-		files = append(files, filepath.Join(path, e.Name()))
-	}
-	if len(files) == 0 && named {
-		return nil, fmt.Errorf("the folder %s holds no QR images (.png, .jpg) and no frames.txt; give the folder the codes were saved in, or the images themselves", path)
+	files, err := app.QRInputsIn(path)
+	if err != nil && named {
+		return nil, err
 	}
 	return files, nil
-}
-
-// isQRInputName reports whether a file in a folder of QR codes is read:
-// images and frames.txt, but not the artefact, its manifest or temporary
-// files beside them.
-func isQRInputName(name string) bool {
-	lower := strings.ToLower(name)
-	if strings.Contains(lower, ".azs-tmp-") {
-		return false
-	}
-	switch filepath.Ext(lower) {
-	case ".png", ".jpg", ".jpeg":
-		return true
-	}
-	return lower == "frames.txt"
 }
 
 func hasWildcard(s string) bool { return strings.ContainsAny(s, "*?") }

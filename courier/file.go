@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -46,6 +47,14 @@ func ReadFile(path string) (*Artefact, *Manifest, error) {
 	}
 	a, err := Read(f)
 	if err != nil {
+		if isManifest(path) {
+			// A manifest picked by mistake: say so, and name its artefact.
+			art := strings.TrimSuffix(path, ManifestSuffix)
+			return nil, nil, &InputError{
+				Problem: fmt.Sprintf("%s is the manifest of %s, not the token or key itself", filepath.Base(path), filepath.Base(art)),
+				Fix:     "open " + filepath.Base(art) + " beside it",
+			}
+		}
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	m, err := ReadManifest(path)
@@ -58,6 +67,22 @@ func ReadFile(path string) (*Artefact, *Manifest, error) {
 		}
 	}
 	return a, m, nil
+}
+
+// isManifest reports whether the file at path is a manifest of ours: its
+// name ends in ManifestSuffix, or it holds a manifest's JSON.
+func isManifest(path string) bool {
+	if strings.HasSuffix(strings.ToLower(path), ManifestSuffix) {
+		return true
+	}
+	data, err := ReadRegular(path, 64<<10)
+	if err != nil {
+		return false
+	}
+	var m struct {
+		Format string `json:"format"`
+	}
+	return json.Unmarshal(data, &m) == nil && strings.HasPrefix(m.Format, "azs-courier/manifest/")
 }
 
 // WriteOptions control WriteFile.

@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/azs-courier/azs-courier/internal/testutil"
 )
 
 func TestWriteErrorNamesThePlace(t *testing.T) {
@@ -93,5 +95,23 @@ func TestHostileNodeListBoundedMemory(t *testing.T) {
 	}
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16<<20 {
 		t.Errorf("parsing allocated %d MiB for a %d KiB input", alloc>>20, len(data)>>10)
+	}
+}
+
+// TestManifestPickedByMistake: opening the manifest instead of the artefact
+// says so and names the file to open.
+func TestManifestPickedByMistake(t *testing.T) {
+	a, err := Parse(testutil.ReadShared(t, "tokens", "activation-key-1node.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "activation-key.txt")
+	if _, err := WriteFile(out, a, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = ReadFile(ManifestPath(out))
+	if err == nil || !strings.Contains(err.Error(), "activation-key.txt.courier.json is the manifest of activation-key.txt") ||
+		!strings.Contains(err.Error(), "open activation-key.txt beside it") {
+		t.Errorf("got %v", err)
 	}
 }
