@@ -2,6 +2,8 @@ package psrp
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -52,6 +54,10 @@ type PoolOptions struct {
 	// NoTerminateSignal skips the Signal Terminate pypsrp ≥ 0.9 sends after
 	// each pipeline; set it only to replay older recordings.
 	NoTerminateSignal bool
+	// KeyPair is the RSA key for the session key exchange; nil makes a
+	// fresh one when a SecureString is first needed. Set it only to replay
+	// a recording.
+	KeyPair *rsa.PrivateKey
 	// Logger receives debug lines; nil discards.
 	Logger *slog.Logger
 }
@@ -70,6 +76,13 @@ type RunspacePool struct {
 	defrag Defragmenter
 	log    *slog.Logger
 	broken error // why the pool can no longer run pipelines, or nil
+
+	// The session key for SecureStrings ([MS-PSRP] 3.1.1.2.7): the
+	// client's key pair, whether its PUBLIC_KEY went out (once per pool),
+	// and the AES key once the server sent it.
+	keyPair    *rsa.PrivateKey
+	keySent    bool
+	sessionKey []byte
 }
 
 // signalTimeout bounds the Signal the client sends after a pipeline failed
@@ -94,7 +107,7 @@ func Open(ctx context.Context, c *wsman.Client, opts PoolOptions) (*RunspacePool
 	if opts.MaxEnvelopeSize <= 0 {
 		opts.MaxEnvelopeSize = 153600
 	}
-	p := &RunspacePool{ID: opts.ID, opts: opts, frag: NewFragmenter(opts.MaxEnvelopeSize), log: opts.Logger}
+	p := &RunspacePool{ID: opts.ID, opts: opts, frag: NewFragmenter(opts.MaxEnvelopeSize), log: opts.Logger, keyPair: opts.KeyPair}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -113,7 +126,8 @@ func Open(ctx context.Context, c *wsman.Client, opts PoolOptions) (*RunspacePool
 }
 
 func (p *RunspacePool) waitOpened(ctx context.Context) error {
-	for {
+	opened := false
+	for !opened {
 		resp, err := p.Shell.Receive(ctx, "")
 		if err != nil {
 			return fmt.Errorf("psrp: open runspace pool: %w", err)
@@ -121,26 +135,47 @@ func (p *RunspacePool) waitOpened(ctx context.Context) error {
 		if resp.NoData {
 			continue
 		}
-		for _, s := range resp.Streams {
-			msgs, err := p.defrag.AddData(s.Data)
+		msgs, err := p.poolMessages(resp)
+		if err != nil {
+			return fmt.Errorf("psrp: open runspace pool: %w", err)
+		}
+		// Handle the whole reply: messages may follow RUNSPACEPOOL_STATE.
+		for _, m := range msgs {
+			done, err := p.handleOpening(ctx, m)
 			if err != nil {
-				return fmt.Errorf("psrp: open runspace pool: %w", err)
+				return err
 			}
-			for _, raw := range msgs {
-				var m Message
-				if err := m.UnmarshalBinary(raw); err != nil {
-					return fmt.Errorf("psrp: open runspace pool: %w", err)
-				}
-				done, err := p.handleOpening(m)
-				if done || err != nil {
-					return err
-				}
-			}
+			opened = opened || done
 		}
 	}
+	if p.keySent && p.sessionKey == nil {
+		// The server asked for our key while the pool opened; finish the
+		// exchange now rather than leave its reply waiting.
+		return p.ExchangeKey(ctx)
+	}
+	return nil
 }
 
-func (p *RunspacePool) handleOpening(m Message) (bool, error) {
+// poolMessages reassembles the pool-level messages of a Receive reply.
+func (p *RunspacePool) poolMessages(resp *wsman.Response) ([]Message, error) {
+	var out []Message
+	for _, s := range resp.Streams {
+		raws, err := p.defrag.AddData(s.Data)
+		if err != nil {
+			return nil, err
+		}
+		for _, raw := range raws {
+			var m Message
+			if err := m.UnmarshalBinary(raw); err != nil {
+				return nil, err
+			}
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+func (p *RunspacePool) handleOpening(ctx context.Context, m Message) (bool, error) {
 	if !m.RPID.IsZero() && !SameID(m.RPID, p.ID) {
 		return false, fmt.Errorf("psrp: open runspace pool: message for pool %s, want %s", m.RPID, p.ID)
 	}
@@ -168,16 +203,134 @@ func (p *RunspacePool) handleOpening(m Message) (bool, error) {
 		case PoolBroken, PoolClosed:
 			return true, &StateError{Action: "open runspace pool", State: s.State.String(), Expected: PoolOpened.String(), Record: s.Error}
 		}
+	case PublicKeyRequestType, EncryptedSessionKeyType:
+		if err := p.handleKeyMessage(ctx, m); err != nil {
+			return false, fmt.Errorf("psrp: open runspace pool: %w", err)
+		}
 	default:
 		p.log.Debug("psrp: ignored message while opening", "type", m.Type)
 	}
 	return false, nil
 }
 
+// keyTransferTimeout bounds waiting for ENCRYPTED_SESSION_KEY, as
+// PowerShell's session key transfer timer does ([MS-PSRP] 3.1.2).
+const keyTransferTimeout = 60 * time.Second
+
+// ExchangeKey makes sure the pool holds a session key for SecureStrings.
+// Unless the server already asked for the client's key (PUBLIC_KEY_REQUEST,
+// server-initiated transfer, [MS-PSRP] 4.1.6), it sends a fresh 2048-bit
+// RSA public key (client-initiated, 4.1.5); then it receives on the pool
+// until the ENCRYPTED_SESSION_KEY arrives. A failure breaks the pool
+// ([MS-PSRP] 3.1.5.3.13: a fault on a pool message).
+func (p *RunspacePool) ExchangeKey(ctx context.Context) error {
+	if p.sessionKey != nil {
+		return nil
+	}
+	if p.broken != nil {
+		return &StateError{Action: "exchange session key", State: PoolBroken.String(), Expected: PoolOpened.String(), Cause: p.broken}
+	}
+	err := p.exchangeKey(ctx)
+	if err != nil && ctx.Err() == nil {
+		p.broken = err
+	}
+	return err
+}
+
+func (p *RunspacePool) exchangeKey(ctx context.Context) error {
+	if !p.keySent {
+		if err := p.sendPublicKey(ctx); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, keyTransferTimeout)
+	defer cancel()
+	for p.sessionKey == nil {
+		resp, err := p.Shell.Receive(ctx, "")
+		if err != nil {
+			return fmt.Errorf("psrp: receive session key: %w", err)
+		}
+		if resp.NoData {
+			continue
+		}
+		msgs, err := p.poolMessages(resp)
+		if err != nil {
+			return fmt.Errorf("psrp: receive session key: %w", err)
+		}
+		for _, m := range msgs {
+			if err := p.handleKeyMessage(ctx, m); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// handleKeyMessage answers PUBLIC_KEY_REQUEST with PUBLIC_KEY (once per
+// pool) and stores the key of ENCRYPTED_SESSION_KEY; other pool messages
+// are ignored, as PowerShell's client does with those it has no use for.
+func (p *RunspacePool) handleKeyMessage(ctx context.Context, m Message) error {
+	switch m.Type {
+	case PublicKeyRequestType:
+		if p.keySent {
+			return nil // [MS-PSRP] 3.1.5.4.3: sent only once per pool
+		}
+		return p.sendPublicKey(ctx)
+	case EncryptedSessionKeyType:
+		if p.keyPair == nil {
+			return fmt.Errorf("%w: the server sent a session key before it was asked", ErrSessionKey)
+		}
+		k, err := ParseEncryptedSessionKey(m.Data)
+		if err != nil {
+			return fmt.Errorf("psrp: session key: %w", err)
+		}
+		key, err := DecryptSessionKey(p.keyPair, k.Blob)
+		if err != nil {
+			return err
+		}
+		p.sessionKey = key
+	default:
+		p.log.Debug("psrp: ignored pool message", "type", m.Type)
+	}
+	return nil
+}
+
+// sendPublicKey makes the client's key pair and sends PUBLIC_KEY to the
+// pool.
+func (p *RunspacePool) sendPublicKey(ctx context.Context) error {
+	if p.keyPair == nil {
+		k, err := rsa.GenerateKey(rand.Reader, SessionKeyBits)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrSessionKey, err)
+		}
+		p.keyPair = k
+	}
+	msg, _ := NewMessage(DestinationServer, p.ID, GUID{}, PublicKey{Blob: PublicKeyBlob(&p.keyPair.PublicKey)}).MarshalBinary()
+	p.keySent = true
+	if err := p.Shell.Send(ctx, "", "stdin", p.frag.Encode(msg)); err != nil {
+		return fmt.Errorf("psrp: send public key: %w", err)
+	}
+	return nil
+}
+
+// SecureString returns plain as an <SS> value encrypted with the pool's
+// session key, exchanging the key first if need be. The plain text is
+// never kept in the value or sent.
+func (p *RunspacePool) SecureString(ctx context.Context, plain string) (Value, error) {
+	if err := p.ExchangeKey(ctx); err != nil {
+		return Value{}, err
+	}
+	text, err := EncryptSecureString(p.sessionKey, plain)
+	if err != nil {
+		return Value{}, err
+	}
+	return Value{Kind: "SS", Text: text}, nil
+}
+
 // deleteQuietly deletes the shell with a short context of its own, for
 // cleanup after a failure.
 func (p *RunspacePool) deleteQuietly() {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), signalTimeout)
 	defer cancel()
 	if err := p.Shell.Delete(ctx); err != nil {
 		p.log.Debug("psrp: delete shell after failure", "err", err)

@@ -332,33 +332,31 @@ func TestReplaySmallMessageSize(t *testing.T) {
 	s.done(t)
 }
 
+// TestReplayMultipleCommandsSessionKey replays pypsrp's session key
+// exchange with pypsrp's RSA key: ExchangeKey sends the recorded
+// PUBLIC_KEY byte for byte, decrypts the recorded ENCRYPTED_SESSION_KEY,
+// and SecureString then encrypts to the recorded <SS> of the pipeline.
 func TestReplayMultipleCommandsSessionKey(t *testing.T) {
 	s := newReplay(t, "test_psrp_multiple_commands.yml")
 	ctx := context.Background()
+	s.opts.KeyPair = pypsrpKey(t)
 	pool, err := Open(ctx, s.client, s.opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The pool-level key exchange: our encoder sends the recorded public
-	// key; the server answers ENCRYPTED_SESSION_KEY on the pool stream.
-	env, _ := wsman.ParseEnvelope([]byte(s.rec.Messages[3].Request))
-	var d Defragmenter
-	msgs, err := messagesOf(&d, env)
-	if err != nil || len(msgs) != 1 {
-		t.Fatalf("recorded PUBLIC_KEY: %v", err)
-	}
-	key, _ := UnmarshalCLIXML(msgs[0].Data)
-	pk, _ := Message{Destination: DestinationServer, Type: PublicKeyType, RPID: pool.ID, Data: ObjValue(&Object{Members: []Value{Named("PublicKey", String(key.MemberStr("PublicKey")))}}).MarshalCLIXML()}.MarshalBinary()
-	if err := pool.Shell.Send(ctx, "", "stdin", pool.frag.Encode(pk)); err != nil {
+	if err := pool.ExchangeKey(ctx); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := pool.Shell.Receive(ctx, "")
+	// The recorded pipeline sets $sec_string to a SecureString; ours for
+	// the same text is the same ciphertext (AES-CBC with a zero IV).
+	recorded := recordedSecureString(t, s.pipelines[0])
+	plain, err := DecryptSecureString(pool.sessionKey, recorded)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := messagesOf(&pool.defrag, resp.Envelope)
-	if err != nil || len(got) != 1 || got[0].Type != EncryptedSessionKeyType {
-		t.Fatalf("got %v, %v; want ENCRYPTED_SESSION_KEY", got, err)
+	ss, err := pool.SecureString(ctx, plain)
+	if err != nil || ss.Kind != "SS" || ss.Text != recorded {
+		t.Errorf("SecureString(%q) = %+v, %v; want <SS>%s</SS>", plain, ss, err, recorded)
 	}
 	res, err := pool.Invoke(ctx, s.pipelines[0], InvokeOptions{})
 	if err != nil {
@@ -367,10 +365,39 @@ func TestReplayMultipleCommandsSessionKey(t *testing.T) {
 	if len(res.Output) != 7 {
 		t.Errorf("got %d outputs, want 7", len(res.Output))
 	}
+	// The server's own SecureString output decrypts to "abc".
+	found := false
+	for _, v := range res.Output {
+		if v.Kind == "SS" {
+			found = true
+			if got, err := DecryptSecureString(pool.sessionKey, v.Text); err != nil || got != "abc" {
+				t.Errorf("server's SecureString: %q, %v; want abc", got, err)
+			}
+		}
+	}
+	if !found {
+		t.Error("no SecureString among the recorded outputs")
+	}
 	if err := pool.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
 	s.done(t)
+}
+
+// recordedSecureString returns the <SS> argument of a pipeline.
+func recordedSecureString(t *testing.T, p CreatePipeline) string {
+	t.Helper()
+	for _, st := range p.Statements {
+		for _, c := range st {
+			for _, a := range c.Parameters {
+				if a.Value.Kind == "SS" {
+					return a.Value.Text
+				}
+			}
+		}
+	}
+	t.Fatal("no SecureString in the recorded pipeline")
+	return ""
 }
 
 // TestReplayCoversEveryRecording makes sure no shared recording is left

@@ -20,25 +20,38 @@ import (
 // password), in its text or in a decoded PSRP payload, is not written:
 // a "# redacted" line takes its place. Replacing the string in place would
 // corrupt base64 payloads where a short password occurs by chance.
+// Scrub, when set, then rewrites each envelope that is written, e.g. to
+// blank SecureString contents (psrp.ScrubSecureStrings).
 type Recorder struct {
 	Next   Transport
 	W      io.Writer
 	Redact []string
+	Scrub  func(envelope []byte) []byte
 
 	mu      sync.Mutex
+	hidden  []string // secrets added by Hide
 	started bool
 	err     error
+}
+
+// Hide adds a secret to Redact for the exchanges that follow, such as a
+// password the client learns after the session opened. It is safe to call
+// while RoundTrip runs.
+func (r *Recorder) Hide(secret string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.hidden = append(r.hidden, secret)
 }
 
 // RoundTrip implements [Transport].
 func (r *Recorder) RoundTrip(ctx context.Context, envelope []byte) ([]byte, error) {
 	resp, err := r.Next.RoundTrip(ctx, envelope)
-	x := Exchange{Request: r.redact(string(envelope))}
+	x := Exchange{Request: r.clean(envelope)}
 	switch {
 	case err != nil:
 		x.Response = "# transport error: " + r.redact(err.Error())
 	default:
-		x.Response = r.redact(string(resp))
+		x.Response = r.clean(resp)
 		if bytes.Contains(resp, []byte("Fault>")) {
 			if env, perr := ParseEnvelope(resp); perr == nil && env.Fault != nil {
 				x.TransportError = &TransportError{Protocol: "http", Code: 500}
@@ -56,8 +69,21 @@ var payloadText = regexp.MustCompile(`(<(?:[A-Za-z0-9_]+:)?(?:creationXml|Argume
 
 const redacted = "# redacted: this envelope held a secret"
 
+// clean returns an envelope as it is written: redacted if it holds a
+// secret, else scrubbed.
+func (r *Recorder) clean(envelope []byte) string {
+	s := r.redact(string(envelope))
+	if s != redacted && r.Scrub != nil {
+		s = string(r.Scrub([]byte(s)))
+	}
+	return s
+}
+
 func (r *Recorder) redact(s string) string {
-	for _, secret := range r.Redact {
+	r.mu.Lock()
+	secrets := append(append([]string(nil), r.Redact...), r.hidden...)
+	r.mu.Unlock()
+	for _, secret := range secrets {
 		if secret == "" {
 			continue
 		}
