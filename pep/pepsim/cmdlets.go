@@ -160,7 +160,8 @@ type invocation struct {
 	sh       *shell
 	p        *pipeline
 	cmd      string
-	warnings bool // false when -WarningAction SilentlyContinue/Ignore
+	warnings bool              // false when -WarningAction SilentlyContinue/Ignore
+	secrets  map[string]string // decrypted SecureStrings of the arguments
 }
 
 func (iv *invocation) emit(b psrp.Body) {
@@ -333,12 +334,15 @@ func (s *Server) runCommand(ctx context.Context, sh *shell, p *pipeline, c psrp.
 	if cmd == nil {
 		return fail(commandNotFound(c.Name))
 	}
-	args, err := s.bind(cmd, c.Parameters)
+	s.mu.Lock()
+	key := sh.sessionKey
+	s.mu.Unlock()
+	args, secrets, err := s.bind(cmd, c.Parameters, key)
 	if err != nil {
 		return err
 	}
 	bound(cmd.Name, maps.Clone(args))
-	iv := &invocation{s: s, sh: sh, p: p, cmd: cmd.Name, warnings: true}
+	iv := &invocation{s: s, sh: sh, p: p, cmd: cmd.Name, warnings: true, secrets: secrets}
 	if wa := strings.ToLower(args["WarningAction"]); wa == "silentlycontinue" || wa == "ignore" {
 		iv.warnings = false
 	}
@@ -367,8 +371,20 @@ func (s *Server) runCommand(ctx context.Context, sh *shell, p *pipeline, c psrp.
 // bind matches arguments to parameters as PowerShell's binder does: names
 // case-insensitive and by unique prefix, positional arguments by slot,
 // switches from <Nil/> or a boolean, ValidateSet, mandatory and non-empty
-// checks. Bound values come back by canonical parameter name.
-func (s *Server) bind(cmd *cmdlet, in []psrp.Parameter) (map[string]string, error) {
+// checks. Bound values come back by canonical parameter name. A
+// PSCredential binds as its user name in args and its password, decrypted
+// with the pool's session key, in secrets under "<parameter>.Password".
+func (s *Server) bind(cmd *cmdlet, in []psrp.Parameter, sessionKey []byte) (args, secrets map[string]string, err error) {
+	out, err := s.bindArgs(cmd, in, sessionKey, func(k, v string) {
+		if secrets == nil {
+			secrets = map[string]string{}
+		}
+		secrets[k] = v
+	})
+	return out, secrets, err
+}
+
+func (s *Server) bindArgs(cmd *cmdlet, in []psrp.Parameter, sessionKey []byte, secret func(k, v string)) (map[string]string, error) {
 	stamp, _ := parseVersion(s.opts.StampVersion)
 	var specs []paramSpec
 	for _, p := range append(slices.Clone(cmd.Params), commonParams...) {
@@ -446,11 +462,22 @@ func (s *Server) bind(cmd *cmdlet, in []psrp.Parameter) (map[string]string, erro
 			}
 			continue
 		case kindCredential:
-			if v.Kind != "Obj" || v.MemberStr("UserName") == "" {
-				return nil, bindErr(excParameterBinding, fmt.Sprintf("Cannot process argument transformation on parameter '%s'. A PSCredential is required.", spec.Name),
+			pw, _ := v.Member("Password")
+			if v.Kind != "Obj" || v.MemberStr("UserName") == "" || pw.Kind != "SS" {
+				return nil, bindErr(excParameterBinding, fmt.Sprintf("Cannot process argument transformation on parameter '%s'. A PSCredential with a SecureString password is required.", spec.Name),
+					"ParameterArgumentTransformationError", catInvalidData, "")
+			}
+			if sessionKey == nil {
+				return nil, bindErr(excParameterBinding, fmt.Sprintf("Cannot process argument transformation on parameter '%s'. The SecureString could not be decrypted: the client exchanged no session key.", spec.Name),
+					"ParameterArgumentTransformationError", catInvalidData, "")
+			}
+			plain, err := psrp.DecryptSecureString(sessionKey, pw.Text)
+			if err != nil {
+				return nil, bindErr(excParameterBinding, fmt.Sprintf("Cannot process argument transformation on parameter '%s'. The SecureString could not be decrypted with the session key.", spec.Name),
 					"ParameterArgumentTransformationError", catInvalidData, "")
 			}
 			out[spec.Name] = v.MemberStr("UserName")
+			secret(spec.Name+".Password", plain)
 			continue
 		}
 		if v.IsNil() {
@@ -726,10 +753,44 @@ func (s *Server) removeActivation(ctx context.Context, iv *invocation, _ map[str
 	return nil
 }
 
-// closeEndpoint is Close-PrivilegedEndpoint. The simulator keeps no
-// transcripts, so there is nothing to copy to TranscriptsPathDestination.
-func (s *Server) closeEndpoint(context.Context, *invocation, map[string]string) error {
+// closeEndpoint is Close-PrivilegedEndpoint. With
+// -TranscriptsPathDestination it "copies" the session transcripts to that
+// share with -Credential: the simulator checks the path's form and, when
+// Options.TranscriptsUser is set, the account, and records what it
+// received (see [Server.Transcripts]).
+func (s *Server) closeEndpoint(ctx context.Context, iv *invocation, args map[string]string) error {
+	path, ok := args["TranscriptsPathDestination"]
+	if !ok {
+		return nil
+	}
+	user, hasCred := args["Credential"]
+	password := iv.secrets["Credential.Password"]
+	switch {
+	case !isUNC(path):
+		return fail(thrown(fmt.Sprintf("Cannot copy the transcripts to '%s': TranscriptsPathDestination must be a share path such as \\\\server\\share\\folder.", path)))
+	case !hasCred:
+		return fail(thrown(fmt.Sprintf("Cannot copy the transcripts to '%s': no credential for the share was given.", path)))
+	case s.opts.TranscriptsUser != "" && (!strings.EqualFold(user, s.opts.TranscriptsUser) || password != s.opts.TranscriptsPassword):
+		return fail(thrown(fmt.Sprintf("Cannot copy the transcripts to '%s': Access is denied. The user name or password is incorrect.", path)))
+	}
+	if err := iv.work(ctx, "Close-PrivilegedEndpoint", "Copying the session transcripts to "+path, 0, 100, 0); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.transcripts = append(s.transcripts, TranscriptCopy{Path: path, User: user, Password: password, At: s.opts.Now()})
+	s.mu.Unlock()
 	return nil
+}
+
+// isUNC reports whether p looks like \\server\share[\...].
+func isUNC(p string) bool {
+	rest, ok := strings.CutPrefix(p, `\\`)
+	if !ok {
+		return false
+	}
+	server, share, _ := strings.Cut(rest, `\`)
+	share, _, _ = strings.Cut(share, `\`)
+	return server != "" && share != "" && !strings.ContainsAny(server, "/:*?\"<>|")
 }
 
 // getCommand is Get-Command, limited to the role's commands.

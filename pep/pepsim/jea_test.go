@@ -1,6 +1,7 @@
 package pepsim_test
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"strings"
@@ -261,5 +262,25 @@ func TestGetCommand(t *testing.T) {
 	msgs := s.invoke(cmd("Get-Command", param("Name", psrp.String("Get-Secret"))))
 	if count(msgs, psrp.ErrorRecordType) != 1 || final(t, msgs).State != psrp.PipelineCompleted {
 		t.Errorf("Get-Command of an unknown name: want one error record and Completed")
+	}
+}
+
+// TestCredentialNeedsSessionKey: a PSCredential whose SecureString was not
+// encrypted with a session key exchanged on this pool cannot be bound.
+func TestCredentialNeedsSessionKey(t *testing.T) {
+	srv, s := openSession(t, pepsim.Options{})
+	key := bytes.Repeat([]byte{9}, 32)
+	ct, err := psrp.EncryptSecureString(key, "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := final(t, s.invoke(cmd("Close-PrivilegedEndpoint",
+		param("TranscriptsPathDestination", psrp.String(`\\server\share`)),
+		param("Credential", psrp.PSCredential(`AZS\u`, psrp.Value{Kind: "SS", Text: ct})))))
+	if st.State != psrp.PipelineFailed || st.Error == nil || !strings.Contains(st.Error.Message, "session key") {
+		t.Errorf("state %v, error %v; want Failed because no session key was exchanged", st.State, st.Error)
+	}
+	if len(srv.Transcripts()) != 0 {
+		t.Error("transcripts exported without a decryptable credential")
 	}
 }

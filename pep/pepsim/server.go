@@ -66,6 +66,18 @@ type Options struct {
 	CloudID      string
 	StampVersion string
 	Nodes        int
+	// TranscriptsUser and TranscriptsPassword are the share account
+	// Close-PrivilegedEndpoint -TranscriptsPathDestination -Credential
+	// accepts; an empty TranscriptsUser accepts any.
+	TranscriptsUser     string
+	TranscriptsPassword string
+	// RequestPublicKey makes the server ask for the client's public key
+	// (PUBLIC_KEY_REQUEST, the server-initiated session key transfer of
+	// [MS-PSRP] 4.1.6) as soon as a pool is open, as a server does before it
+	// has secure data to exchange. Without it the client starts the
+	// exchange itself before it sends a SecureString (4.1.5).
+	RequestPublicKey bool
+
 	// WithoutCommands are commands of the PEP role this stamp does not
 	// expose (an older or trimmed role): calling one fails with
 	// CommandNotFoundException, as PowerShell reports it.
@@ -137,6 +149,17 @@ type Faults struct {
 	Stall bool
 }
 
+// TranscriptCopy is one transcript export Close-PrivilegedEndpoint made:
+// the share path and the credential it received, decrypted from the
+// PSCredential's SecureString with the pool's session key, for tests to
+// check what the client sent.
+type TranscriptCopy struct {
+	Path     string
+	User     string
+	Password string
+	At       time.Time
+}
+
 // Invocation is one command a pipeline ran, as the simulator saw it, for
 // tests of what the client asked for and in which order.
 type Invocation struct {
@@ -201,17 +224,18 @@ type Server struct {
 
 	started time.Time // real time, for the simulated clock
 
-	mu        sync.Mutex
-	faults    Faults
-	faultsSet chan struct{} // closed and replaced by SetFaults
-	invs      []Invocation
-	stats     Stats
-	shells    map[string]*shell
-	activated bool
-	key       string // activation key in force
-	keyPairs  int    // Set-RegistrationKeyPair calls
-	sessions  []Session
-	closed    bool
+	mu          sync.Mutex
+	faults      Faults
+	faultsSet   chan struct{} // closed and replaced by SetFaults
+	invs        []Invocation
+	stats       Stats
+	shells      map[string]*shell
+	activated   bool
+	key         string // activation key in force
+	keyPairs    int    // Set-RegistrationKeyPair calls
+	transcripts []TranscriptCopy
+	sessions    []Session
+	closed      bool
 }
 
 // New starts a simulated PEP listening on opts.Addr. It panics if it cannot
@@ -342,6 +366,13 @@ func (s *Server) SetFaults(f Faults) {
 	s.faults = f
 	close(s.faultsSet)
 	s.faultsSet = make(chan struct{})
+}
+
+// Transcripts returns the transcript exports made so far, oldest first.
+func (s *Server) Transcripts() []TranscriptCopy {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]TranscriptCopy(nil), s.transcripts...)
 }
 
 // Invocations returns every command run so far, in the order they

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -39,6 +40,9 @@ type shell struct {
 	// modulesLoaded is set once the first command ran: PowerShell then
 	// stops reporting "Preparing modules for first use.".
 	modulesLoaded bool
+	// sessionKey is the AES-256 key for SecureStrings, made when the client
+	// sends its public key ([MS-PSRP] 3.2.5.4.3).
+	sessionKey []byte
 }
 
 // pipeline is one PowerShell invocation: a WinRS command.
@@ -68,8 +72,10 @@ func (sh *shell) queue(p *pipeline, body psrp.Body) {
 	if p != nil {
 		pid = p.pid
 	}
-	if body.MessageType() == psrp.SessionCapabilityType {
-		rpid = psrp.GUID{} // the server's capability carries a nil RPID (every recording)
+	switch body.MessageType() {
+	case psrp.SessionCapabilityType, // a nil RPID in every recording
+		psrp.EncryptedSessionKeyType, psrp.PublicKeyRequestType: // [MS-PSRP] 3.2.5.4.4, 3.2.5.4.5
+		rpid = psrp.GUID{}
 	}
 	m := psrp.NewMessage(psrp.DestinationClient, rpid, pid, body)
 	raw, _ := m.MarshalBinary()
@@ -197,6 +203,9 @@ func (s *Server) create(req *request, cs *connState) (string, *wsmanFault) {
 	} else {
 		sh.state = psrp.PoolOpened
 		sh.queue(nil, psrp.RunspacePoolStateMessage{State: psrp.PoolOpened})
+		if s.opts.RequestPublicKey {
+			sh.queue(nil, psrp.PublicKeyRequest{})
+		}
 	}
 	s.mu.Unlock()
 
@@ -347,10 +356,8 @@ func (s *Server) send(req *request) (string, *wsmanFault) {
 			return "", faultInvalid("The rsp:Stream is not valid base64. ")
 		}
 		if st.CommandID == "" {
-			// Pool messages (SET_MAX_RUNSPACES, PUBLIC_KEY, ...) are not
-			// needed by the PEP client; they are reassembled and dropped.
-			if _, err := sh.defrag.AddData(data); err != nil {
-				return "", faultInvalid(fmt.Sprintf("Bad PSRP fragments: %v. ", err))
+			if f := s.poolMessages(sh, data); f != nil {
+				return "", f
 			}
 			continue
 		}
@@ -363,6 +370,48 @@ func (s *Server) send(req *request) (string, *wsmanFault) {
 		}
 	}
 	return s.envelope("http://schemas.microsoft.com/wbem/wsman/1/windows/shell/SendResponse", req.Header.MessageID, "<rsp:SendResponse/>", false), nil
+}
+
+// poolMessages handles messages sent to the pool: PUBLIC_KEY is answered
+// with ENCRYPTED_SESSION_KEY ([MS-PSRP] 3.2.5.4.3); others the PEP client
+// does not need (SET_MAX_RUNSPACES, ...) are dropped. Callers hold
+// Server.mu.
+func (s *Server) poolMessages(sh *shell, data []byte) *wsmanFault {
+	msgs, err := sh.defrag.AddData(data)
+	if err != nil {
+		return faultInvalid(fmt.Sprintf("Bad PSRP fragments: %v. ", err))
+	}
+	for _, raw := range msgs {
+		var m psrp.Message
+		if err := m.UnmarshalBinary(raw); err != nil {
+			return faultInvalid(fmt.Sprintf("Bad PSRP message: %v. ", err))
+		}
+		if m.Type != psrp.PublicKeyType {
+			s.log.Debug("pepsim: ignored pool message", "type", m.Type)
+			continue
+		}
+		k, err := psrp.ParsePublicKey(m.XML())
+		if err != nil {
+			return faultInvalid(fmt.Sprintf("The PUBLIC_KEY message is not valid: %v. ", err))
+		}
+		pub, err := psrp.ParsePublicKeyBlob(k.Blob)
+		if err != nil {
+			return faultInvalid(fmt.Sprintf("The PUBLIC_KEY message is not valid: %v. ", err))
+		}
+		if sh.sessionKey == nil {
+			sh.sessionKey = make([]byte, 32)
+			if _, err := io.ReadFull(s.opts.Rand, sh.sessionKey); err != nil {
+				sh.sessionKey = nil
+				return faultInternal()
+			}
+		}
+		blob, err := psrp.EncryptSessionKey(pub, sh.sessionKey)
+		if err != nil {
+			return faultInvalid(fmt.Sprintf("The public key cannot take the session key: %v. ", err))
+		}
+		sh.queue(nil, psrp.EncryptedSessionKey{Blob: blob})
+	}
+	return nil
 }
 
 // receive is WinRS's long poll: it answers as soon as output is waiting,
