@@ -54,6 +54,10 @@ type Options struct {
 	Attempts   int
 	RetryDelay time.Duration
 
+	// Transcripts, when set, makes Close export the session transcripts to
+	// a share; see [Client.CloseWithTranscripts].
+	Transcripts *TranscriptExport
+
 	// OnEvent receives progress; nil drops events.
 	OnEvent func(Event)
 	// Trace, when set, receives the decrypted exchange in pypsrp's
@@ -65,6 +69,33 @@ type Options struct {
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Now is the clock compared with the PEP's; nil means time.Now.
 	Now func() time.Time
+}
+
+// TranscriptExport is where Close-PrivilegedEndpoint copies the session
+// transcripts: a share path and the account that may write there. The
+// password is a value passed in (from a prompt or the environment); it
+// reaches the PEP only as a SecureString encrypted with the session key
+// and is never logged or traced.
+type TranscriptExport struct {
+	Path     string // \\server\share\folder
+	User     string // DOMAIN\user of the share
+	Password string
+}
+
+// validate checks the export before anything is sent.
+func (t TranscriptExport) validate() error {
+	rest, ok := strings.CutPrefix(t.Path, `\\`)
+	server, share, _ := strings.Cut(rest, `\`)
+	share, _, _ = strings.Cut(share, `\`)
+	switch {
+	case !ok || server == "" || share == "":
+		return validationf("the transcripts path %q is not a share path like \\\\server\\share\\folder", t.Path)
+	case strings.TrimSpace(t.User) == "":
+		return validationf("no account for the transcripts share")
+	case t.Password == "":
+		return validationf("no password for the transcripts share account %s", t.User)
+	}
+	return nil
 }
 
 // MaxClockSkew is how far apart this machine's clock and the PEP's may be
@@ -82,6 +113,7 @@ type Client struct {
 	log   *slog.Logger
 	stamp *StampInformation
 	skew  time.Duration
+	rec   *wsman.Recorder // the trace, when one is written
 
 	mu     sync.Mutex
 	closed bool
@@ -239,7 +271,12 @@ func (c *Client) open(ctx context.Context, host string) error {
 	tr.Now = c.opts.Now
 	var t wsman.Transport = tr
 	if c.opts.Trace != nil {
-		t = &wsman.Recorder{Next: tr, W: c.opts.Trace, Redact: []string{c.opts.Password}}
+		secrets := []string{c.opts.Password}
+		if c.opts.Transcripts != nil {
+			secrets = append(secrets, c.opts.Transcripts.Password)
+		}
+		c.rec = &wsman.Recorder{Next: tr, W: c.opts.Trace, Redact: secrets, Scrub: psrp.ScrubSecureStrings}
+		t = c.rec
 	}
 	wc := &wsman.Client{Transport: t, To: url, OperationTimeout: c.opts.OperationTimeout}
 	pool, err := psrp.Open(ctx, wc, psrp.PoolOptions{Logger: c.log})
@@ -390,10 +427,30 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// Close runs Close-PrivilegedEndpoint, then deletes the shell. It is safe
-// to call more than once. A failure of Close-PrivilegedEndpoint does not
-// stop the Delete; both errors are reported.
+// Close runs Close-PrivilegedEndpoint, then deletes the shell. With
+// Options.Transcripts it exports the session transcripts as
+// [Client.CloseWithTranscripts] does. It is safe to call more than once. A
+// failure of Close-PrivilegedEndpoint does not stop the Delete; both
+// errors are reported. When the session is unusable (the PEP stopped
+// answering, a pipeline could not be signalled), Close only tries the
+// Delete, for at most 5 seconds.
 func (c *Client) Close(ctx context.Context) error {
+	return c.close(ctx, c.opts.Transcripts)
+}
+
+// CloseWithTranscripts closes the session as Close does, running
+// Close-PrivilegedEndpoint -TranscriptsPathDestination t.Path -Credential
+// (t.User, t.Password): the PEP copies the session transcripts to that
+// share, as the PEP documentation asks at the end of every session. The
+// password travels only as a SecureString encrypted with the session key
+// exchanged for it ([MS-PSRP] 2.2.5.1.24) and is kept out of traces. A
+// failed export is an error matching [ErrTranscripts]; the session is
+// deleted all the same.
+func (c *Client) CloseWithTranscripts(ctx context.Context, t TranscriptExport) error {
+	return c.close(ctx, &t)
+}
+
+func (c *Client) close(ctx context.Context, t *TranscriptExport) error {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -401,8 +458,14 @@ func (c *Client) Close(ctx context.Context) error {
 	}
 	c.mu.Unlock()
 	var cerr error
-	if c.pool.Err() == nil {
+	switch {
+	case c.pool.Err() == nil && t != nil:
+		cerr = c.exportTranscripts(ctx, *t)
+	case c.pool.Err() == nil:
 		_, cerr = c.invoke(ctx, "close", "Close-PrivilegedEndpoint")
+	case t != nil:
+		cerr = &Error{Op: "Close-PrivilegedEndpoint", Host: c.host, Err: transcriptsError{c.pool.Err()},
+			Advice: "the transcripts could not be exported because the PEP session had failed; open a new session to export them"}
 	}
 	c.mu.Lock()
 	c.closed = true
@@ -420,4 +483,44 @@ func (c *Client) Close(ctx context.Context) error {
 		derr = classify("close PEP session", c.host, derr)
 	}
 	return errors.Join(cerr, derr)
+}
+
+// exportTranscripts runs Close-PrivilegedEndpoint with the transcript
+// share and its credential.
+func (c *Client) exportTranscripts(ctx context.Context, t TranscriptExport) error {
+	const cmd = "Close-PrivilegedEndpoint"
+	if err := t.validate(); err != nil {
+		return &Error{Op: cmd, Err: transcriptsError{err}, Advice: `give the share as \\server\share\folder and its account as DOMAIN\user, with the password`}
+	}
+	if c.rec != nil {
+		c.rec.Hide(t.Password)
+	}
+	c.event("close", "Exporting the session transcripts to "+t.Path, -1, "info")
+	pw, err := c.pool.SecureString(ctx, t.Password)
+	if err != nil {
+		return c.transcriptsFailed(classify(cmd, c.host, err))
+	}
+	_, err = c.invoke(ctx, "close", cmd,
+		psrp.Parameter{Name: "TranscriptsPathDestination", Value: psrp.String(t.Path)},
+		psrp.Parameter{Name: "Credential", Value: psrp.PSCredential(t.User, pw)},
+	)
+	if err != nil {
+		return c.transcriptsFailed(err)
+	}
+	c.event("close", "The session transcripts were exported to "+t.Path, -1, "info")
+	return nil
+}
+
+// transcriptsFailed marks err as a failed transcript export.
+func (c *Client) transcriptsFailed(err error) error {
+	var pe *Error
+	if !errors.As(err, &pe) {
+		return &Error{Op: "Close-PrivilegedEndpoint", Host: c.host, Err: transcriptsError{err}}
+	}
+	e := *pe
+	e.Err = transcriptsError{pe.Err}
+	if e.Advice == "" || isPowerShellError(pe.Err) {
+		e.Advice = "the PEP could not copy the transcripts: check the share path, that the ERCS VM can reach the share, and that the account may write to it"
+	}
+	return &e
 }

@@ -1,10 +1,14 @@
 package pep_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
+	"log/slog"
 	"net"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +17,8 @@ import (
 
 	"github.com/azs-courier/azs-courier/pep"
 	"github.com/azs-courier/azs-courier/pep/pepsim"
+	"github.com/azs-courier/azs-courier/pep/psrp"
+	"github.com/azs-courier/azs-courier/pep/wsman"
 )
 
 // commands returns the cmdlets srv ran, in order.
@@ -304,4 +310,105 @@ func TestEndlessTimedOut(t *testing.T) {
 		t.Errorf("error %v has no advice about the time limit", err)
 	}
 	srv.SetFaults(pepsim.Faults{})
+}
+
+// TestTranscripts: Close-PrivilegedEndpoint -TranscriptsPathDestination
+// -Credential with the PSRP session key exchange. The simulator decrypts
+// the credential it received and records it with the path; the password
+// appears nowhere in the trace (SecureStrings blanked) or the log.
+func TestTranscripts(t *testing.T) {
+	const sharePassword = "Share-Pa55!w0rd"
+	export := pep.TranscriptExport{Path: `\\fileserver\pep-transcripts\2026`, User: `AZS\ShareUser`, Password: sharePassword}
+	for _, tt := range []struct {
+		name          string
+		serverAsksKey bool
+	}{{"client-initiated key exchange", false}, {"server-initiated key exchange", true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := startSim(t, pepsim.Options{TranscriptsUser: export.User, TranscriptsPassword: sharePassword, RequestPublicKey: tt.serverAsksKey})
+			var trace, logs bytes.Buffer
+			c := dial(t, srv, nil, func(o *pep.Options) {
+				o.Trace = &trace
+				o.Transcripts = &export
+				o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			})
+			if _, err := c.StampInformation(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Close(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			got := srv.Transcripts()
+			if len(got) != 1 || got[0].Path != export.Path || got[0].User != export.User || got[0].Password != sharePassword {
+				t.Fatalf("simulator received %+v, want %s as %s with the password", got, export.Path, export.User)
+			}
+			if srv.OpenShells() != 0 {
+				t.Error("session not deleted")
+			}
+			for what, b := range map[string][]byte{"trace": trace.Bytes(), "log": logs.Bytes()} {
+				for _, secret := range []string{sharePassword, password} {
+					if bytes.Contains(b, []byte(secret)) {
+						t.Errorf("the %s holds a password", what)
+					}
+				}
+			}
+			msgs := traceMessages(t, trace.Bytes())
+			var keys, blanked int
+			for _, m := range msgs {
+				if m.Type == "PUBLIC_KEY" {
+					keys++
+				}
+				j, _ := json.Marshal(m.Value)
+				if bytes.Contains(j, []byte(`"Password"`)) {
+					if !regexp.MustCompile(`"Password":"\*+"`).Match(j) {
+						t.Errorf("SecureString not blanked in the trace: %s", j)
+					}
+					blanked++
+				}
+			}
+			if keys != 1 || blanked != 1 {
+				t.Errorf("trace has %d PUBLIC_KEY and %d blanked SecureStrings, want 1 and 1", keys, blanked)
+			}
+		})
+	}
+	t.Run("failed export", func(t *testing.T) {
+		srv := startSim(t, pepsim.Options{TranscriptsUser: export.User, TranscriptsPassword: "another"})
+		c := dial(t, srv, nil)
+		err := c.CloseWithTranscripts(context.Background(), export)
+		if !errors.Is(err, pep.ErrTranscripts) || !strings.Contains(err.Error(), "Access is denied") {
+			t.Errorf("got %v, want ErrTranscripts with the PEP's reason", err)
+		}
+		if strings.Contains(err.Error(), sharePassword) {
+			t.Error("the error holds the password")
+		}
+		if srv.OpenShells() != 0 || len(srv.Transcripts()) != 0 {
+			t.Errorf("after a failed export: %d shells open, %d exports; want 0, 0", srv.OpenShells(), len(srv.Transcripts()))
+		}
+	})
+	t.Run("not a share path", func(t *testing.T) {
+		srv := startSim(t, pepsim.Options{})
+		c := dial(t, srv, nil)
+		bad := export
+		bad.Path = `C:\transcripts`
+		err := c.CloseWithTranscripts(context.Background(), bad)
+		if !errors.Is(err, pep.ErrTranscripts) || !errors.Is(err, pep.ErrValidation) {
+			t.Errorf("got %v, want ErrTranscripts and ErrValidation", err)
+		}
+		if srv.OpenShells() != 0 || count(srv, "Close-PrivilegedEndpoint") != 0 {
+			t.Error("the session was not closed, or the bad path reached the PEP")
+		}
+	})
+}
+
+// traceMessages decodes a --trace recording into its PSRP messages.
+func traceMessages(t *testing.T, b []byte) []psrp.TraceMessage {
+	t.Helper()
+	rec, err := wsman.ParseRecording(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := psrp.DecodeRecording(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return msgs
 }

@@ -55,6 +55,20 @@ var ErrValidation = errors.New("pep: invalid request")
 // traffic). It is not retried.
 var ErrStopped = errors.New("pep: the PEP stopped answering")
 
+// ErrTranscripts is matched by errors from [Client.Close] and
+// [Client.CloseWithTranscripts] when the session transcripts were not
+// exported to the share; the session is closed all the same.
+var ErrTranscripts = errors.New("pep: the transcripts were not exported")
+
+// transcriptsError marks an error as ErrTranscripts.
+type transcriptsError struct{ err error }
+
+func (t transcriptsError) Error() string {
+	return "the transcripts were not exported: " + t.err.Error()
+}
+func (t transcriptsError) Is(target error) bool { return target == ErrTranscripts }
+func (t transcriptsError) Unwrap() error        { return t.err }
+
 // busyError marks an error record as ErrBusy.
 type busyError struct{ *psrp.ErrorRecord }
 
