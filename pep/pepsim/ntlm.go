@@ -112,7 +112,10 @@ func (a *ntlmAcceptor) Challenge(negotiate []byte, serverChallenge [8]byte) ([]b
 	a.negotiate = append([]byte(nil), negotiate...)
 	a.serverChallenge = serverChallenge
 	// Offer what the client asked for among what we support; Unicode,
-	// NTLM, target info and version are always on.
+	// NTLM, target info and version are always on. A NEGOTIATE without
+	// NTLMSSP_NEGOTIATE_NTLM (bodgit/ntlmssp's at its NTLMv2 levels,
+	// Azure/go-ntlmssp's) is accepted, as Windows accepts it ([MS-NLMP]
+	// 3.2.5.1.1 only intersects the flags).
 	a.flags = clientFlags&flagsOffered | flagUnicode | flagNTLM | flagRequestTarget |
 		flagTargetDomain | flagTargetInfo | flagVersion
 

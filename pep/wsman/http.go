@@ -301,6 +301,20 @@ func (t *HTTPTransport) dialAuthenticated(ctx context.Context) (*conn, bool, err
 	return c, false, nil
 }
 
+// handshake authenticates c with NTLMv2 (bodgit/ntlmssp at its default
+// compatibility level 3): sign, seal, 128-bit, key exchange and extended
+// session security, a MIC over the three messages, and over TLS the
+// channel bindings. [MS-NLMP] 2.2.2.5 says NTLMSSP_NEGOTIATE_NTLM MUST be
+// set in the NEGOTIATE; bodgit sets it only at its levels 0–2, which
+// answer with LM/NTLMv1, and has no option for the flag alone, and the
+// NEGOTIATE cannot be altered after bodgit keeps it for the MIC. So it is
+// left out. Windows' NTLM server does not require it: [MS-NLMP] 3.2.5.1.1
+// builds the CHALLENGE from the supported flags the client asked for plus
+// its own (and the CHALLENGE always carries NTLMSSP_NEGOTIATE_NTLM, which
+// bodgit echoes in the AUTHENTICATE); Azure/go-ntlmssp and bodgit (through
+// masterzen/winrm's NewEncryption) both omit it and are used against
+// Windows WinRM and IIS; the one refusal reported publicly is a non-Windows
+// proxy (Azure/go-ntlmssp#23, WinGate).
 func (t *HTTPTransport) handshake(ctx context.Context, c *conn) error {
 	user, domain := splitUser(t.user)
 	nt, err := ntlmssp.NewClient(ntlmssp.SetUserInfo(user, t.password), ntlmssp.SetDomain(domain), ntlmssp.SetVersion(ntlmssp.DefaultVersion()))
