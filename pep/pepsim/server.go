@@ -193,6 +193,13 @@ type Stats struct {
 	// NoChannelBindings counts AUTHENTICATE messages refused over TLS for
 	// missing or wrong channel bindings.
 	NoChannelBindings int
+	// Connections counts accepted TCP connections.
+	Connections int
+	// Actions counts the WS-Man messages handled by action (the last part
+	// of its URI: Create, Receive, Command, Send, Signal, Delete), and
+	// TimedOut the Receives answered with w:TimedOut.
+	Actions  map[string]int
+	TimedOut int
 }
 
 // Session describes a runspace pool as the client opened it, for tests of
@@ -329,6 +336,9 @@ func Start(opts Options) (*Server, error) {
 		Handler:           s,
 		ReadHeaderTimeout: 30 * time.Second,
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			s.mu.Lock()
+			s.stats.Connections++
+			s.mu.Unlock()
 			return context.WithValue(ctx, connKey{}, &connState{conn: c})
 		},
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
@@ -415,7 +425,9 @@ func (s *Server) sleep(ctx context.Context, d time.Duration) error {
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.stats
+	st := s.stats
+	st.Actions = maps.Clone(s.stats.Actions)
+	return st
 }
 
 // CloudID returns the stamp's cloud ID.

@@ -434,6 +434,7 @@ func (s *Server) receive(ctx context.Context, req *request) (string, *wsmanFault
 		return "", nil, errDrop
 	}
 	if take(&s.faults.TimedOut) {
+		s.stats.TimedOut++
 		s.mu.Unlock()
 		return "", faultTimedOut(), nil
 	}
@@ -464,6 +465,9 @@ func (s *Server) receive(ctx context.Context, req *request) (string, *wsmanFault
 		select {
 		case <-wake:
 		case <-deadline.C:
+			s.mu.Lock()
+			s.stats.TimedOut++
+			s.mu.Unlock()
 			return "", faultTimedOut(), nil
 		case <-ctx.Done():
 			return "", nil, ctx.Err()

@@ -282,6 +282,10 @@ func (s *Server) handleWSMan(ctx context.Context, cs *connState, body []byte) (i
 		return s.fault(relates, faultResourceURI(req.Header.ResourceURI))
 	}
 	s.mu.Lock()
+	if s.stats.Actions == nil {
+		s.stats.Actions = map[string]int{}
+	}
+	s.stats.Actions[req.Header.Action[strings.LastIndexByte(req.Header.Action, '/')+1:]]++
 	inject := take500(&s.faults, req.Header.Action)
 	s.mu.Unlock()
 	if inject {
