@@ -66,6 +66,9 @@ func main() {
 }
 
 func runGUI(ctx context.Context, env *app.Env, log io.Writer, opts app.GUIOptions, started time.Time) error {
+	if err := displayProblem(); err != nil {
+		return err
+	}
 	a := fyneapp.NewWithID(appID)
 	a.SetIcon(assets.Icon)
 	w := a.NewWindow("AzS Courier")

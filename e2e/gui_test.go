@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -173,4 +174,22 @@ func grabScreen(ctx context.Context, display, path string, done chan<- string) {
 	}
 	os.Remove(path)
 	done <- ""
+}
+
+// TestNoDisplayOneLine: without a display (a session over SSH) the program
+// says so in one line, not with a Go panic and its stack.
+func TestNoDisplayOneLine(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("DISPLAY and WAYLAND_DISPLAY are Unix desktop variables")
+	}
+	for _, args := range [][]string{nil, {"gui", "--training"}} {
+		r := runCLI(t, runOpts{}, args...) // runCLI's environment has no DISPLAY
+		if r.Code != 1 {
+			t.Errorf("%v: exit %d, want 1 (stderr %q)", args, r.Code, r.Stderr)
+		}
+		assertOneLineError(t, r, "no display found", "--help")
+		if strings.Contains(r.Stderr, "goroutine") || strings.Contains(r.Stderr, "panic") {
+			t.Errorf("%v: a panic: %q", args, r.Stderr)
+		}
+	}
 }

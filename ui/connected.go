@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -35,9 +36,10 @@ type ConnectedScreen struct {
 	reg      app.RegistrationView
 	step     string
 
-	Progress *widget.Label
-	Account  *widget.Label
-	body     *fyne.Container
+	Steps   *stepBar
+	Account *widget.Label // cloud, account, tenant and subscription once signed in
+	body    *fyne.Container
+	Back    *widget.Button
 
 	// sign in
 	Cloud                  *widget.Select
@@ -67,17 +69,34 @@ type ConnectedScreen struct {
 	keyTask *taskPanel
 	Export  *exportPanel
 	Done    *widget.Label
+
+	// registrations in the subscription, and unregister
+	ShowRegs       *widget.Button
+	Regs           *widget.List
+	regs           []app.RegistrationView
+	RegsState      *widget.Label
+	Unregister     *widget.Button
+	selectedReg    int
+	regsTask       *taskPanel
+	unregisterTask *taskPanel
 }
 
-var connectedSteps = []struct{ id, name string }{
+var connectedSteps = []stepDef{
 	{StepSignIn, "Sign in"}, {StepImport, "Import token"}, {StepReview, "Review"}, {StepRegister, "Register"},
 	{StepKey, "Activation key"}, {StepExport, "Export"},
 }
 
 func newConnectedScreen(u *UI, svc *app.Service, t *app.Training) *ConnectedScreen {
-	c := &ConnectedScreen{u: u, svc: svc, training: t, Progress: widget.NewLabel(""), Account: widget.NewLabel(""),
+	c := &ConnectedScreen{u: u, svc: svc, training: t, Account: widget.NewLabel(""),
 		body: container.NewStack(), signInTask: newTaskPanel(u.thread), registerTask: newTaskPanel(u.thread), keyTask: newTaskPanel(u.thread),
-		DeviceCode: widget.NewLabel(""), Done: widget.NewLabel("")}
+		regsTask: newTaskPanel(u.thread), unregisterTask: newTaskPanel(u.thread),
+		DeviceCode: widget.NewLabel(""), Done: widget.NewLabel(""), RegsState: widget.NewLabel(""), selectedReg: -1}
+	c.Steps = newStepBar(connectedSteps, c.goTo)
+	c.Back = widget.NewButtonWithIcon("Back", theme.NavigateBackIcon(), c.back)
+	c.RegsState.Wrapping = fyne.TextWrapWord
+	for _, tp := range []*taskPanel{c.signInTask, c.registerTask, c.keyTask, c.regsTask, c.unregisterTask} {
+		tp.After = u.refreshStatus
+	}
 	c.Account.Wrapping = fyne.TextWrapWord
 	c.DeviceCode.Wrapping = fyne.TextWrapWord
 	c.Done.Wrapping = fyne.TextWrapWord
@@ -105,7 +124,7 @@ func newConnectedScreen(u *UI, svc *app.Service, t *app.Training) *ConnectedScre
 	c.Tenant.SetPlaceHolder("tenant ID or domain (optional)")
 	c.SignIn = widget.NewButtonWithIcon("Sign in", theme.LoginIcon(), c.onSignIn)
 	c.SignIn.Importance = widget.HighImportance
-	c.Subscription = widget.NewSelect(nil, nil)
+	c.Subscription = widget.NewSelect(nil, func(string) { c.showAccount() })
 	c.ToImport = widget.NewButtonWithIcon("Next: import the registration token", theme.NavigateNextIcon(), c.showImport)
 	c.ToImport.Importance = widget.HighImportance
 	if t != nil {
@@ -123,7 +142,15 @@ func newConnectedScreen(u *UI, svc *app.Service, t *app.Training) *ConnectedScre
 	}
 
 	c.Import = newImportPanel(u, svc, app.KindToken)
-	c.Import.Imported = func(v *app.ArtefactView) { c.token = v; c.showReview() }
+	c.Import.Imported = func(v *app.ArtefactView) {
+		if c.token != v {
+			c.token = v
+			c.reg, c.key = app.RegistrationView{}, nil
+			c.Steps.Forget(StepImport)
+			c.Name.SetText("")
+		}
+		c.showReview()
+	}
 	c.ToRegister = widget.NewButtonWithIcon("Looks right: register it", theme.NavigateNextIcon(), c.showRegister)
 	c.ToRegister.Importance = widget.HighImportance
 
@@ -137,13 +164,94 @@ func newConnectedScreen(u *UI, svc *app.Service, t *app.Training) *ConnectedScre
 	c.GetKey.Importance = widget.HighImportance
 	c.Export = newExportPanel(u, svc)
 
+	c.ShowRegs = widget.NewButtonWithIcon("Registrations in this subscription…", theme.ListIcon(), c.showRegistrations)
+	c.Regs = widget.NewList(func() int { return len(c.regs) },
+		func() fyne.CanvasObject { return widget.NewLabel("") },
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			r := c.regs[i]
+			o.(*widget.Label).SetText(fmt.Sprintf("%s · resource group %s · cloud ID %s · %s", r.Name, r.ResourceGroup, r.CloudID, r.BillingModel))
+		})
+	c.Regs.OnSelected = func(i widget.ListItemID) { c.selectedReg = i; c.Unregister.Enable() }
+	c.Regs.OnUnselected = func(widget.ListItemID) { c.selectedReg = -1; c.Unregister.Disable() }
+	c.Unregister = widget.NewButtonWithIcon("Unregister…", theme.DeleteIcon(), c.onUnregister)
+	c.Unregister.Importance = widget.DangerImportance
+	c.Unregister.Disable()
+
 	c.showSignIn()
 	return c
 }
 
 // Object returns the screen's widget tree.
 func (c *ConnectedScreen) Object() fyne.CanvasObject {
-	return container.NewBorder(container.NewVBox(c.Progress, c.Account), nil, nil, nil, c.body)
+	return container.NewBorder(container.NewVBox(c.Steps.Object(), c.Account), nil, nil, nil, c.body)
+}
+
+// goTo shows a step reached before, as the step bar's buttons do.
+func (c *ConnectedScreen) goTo(id string) {
+	if !c.Steps.Reached(id) || id == c.step {
+		return
+	}
+	switch id {
+	case StepSignIn:
+		c.showSignIn()
+	case StepImport:
+		if c.conn != nil {
+			c.showImport()
+		}
+	case StepReview:
+		if c.token != nil {
+			c.showReview()
+		}
+	case StepRegister:
+		if c.token != nil && c.conn != nil {
+			c.showRegister()
+		}
+	case StepKey:
+		if c.reg.Name != "" {
+			c.showKey()
+		}
+	case StepExport:
+		if c.key != nil {
+			c.showExport()
+		}
+	}
+}
+
+// back goes to the step before the one on screen.
+func (c *ConnectedScreen) back() {
+	prev := map[string]string{StepImport: StepSignIn, StepReview: StepImport, StepRegister: StepReview,
+		StepKey: StepRegister, StepExport: StepKey, stepRegistrations: StepSignIn}
+	if p, ok := prev[c.step]; ok {
+		if c.step == stepRegistrations {
+			c.showSubscription()
+			return
+		}
+		c.goTo(p)
+	}
+}
+
+// stepRegistrations is the list of registrations, outside the flow.
+const stepRegistrations = "registrations"
+
+// showAccount puts who is signed in, where, on the status line of every
+// connected-side screen.
+func (c *ConnectedScreen) showAccount() {
+	if c.conn == nil {
+		c.Account.SetText("")
+		return
+	}
+	acct, tenant := c.conn.Account()
+	parts := []string{"Signed in to " + c.conn.Cloud()}
+	if acct != "" {
+		parts = append(parts, "as "+acct)
+	}
+	if tenant != "" {
+		parts = append(parts, "tenant "+tenant)
+	}
+	if sub := c.Subscription.Selected; sub != "" {
+		parts = append(parts, "subscription "+sub)
+	}
+	c.Account.SetText(strings.Join(parts, " · "))
 }
 
 // Step returns the step on screen.
@@ -151,7 +259,9 @@ func (c *ConnectedScreen) Step() string { return c.step }
 
 func (c *ConnectedScreen) show(step string, objs ...fyne.CanvasObject) {
 	c.step = step
-	c.Progress.SetText(stepLine(connectedSteps, step))
+	if step != stepRegistrations {
+		c.Steps.Set(step)
+	}
 	if step != StepExport {
 		c.Export.stopPlayer()
 	}
@@ -213,13 +323,84 @@ func (c *ConnectedScreen) onSignIn() {
 		if len(opts) > 0 {
 			c.Subscription.SetSelected(opts[0])
 		}
-		c.Account.SetText(fmt.Sprintf("Signed in to %s · %d subscription(s)", conn.Cloud(), len(c.subs)))
-		c.show(StepSignIn,
-			heading("Choose the subscription"),
-			note("The registration is created in this subscription."),
-			widget.NewForm(widget.NewFormItem("Subscription", c.Subscription)),
-			container.NewHBox(c.ToImport))
+		c.Steps.Forget(StepSignIn)
+		c.showAccount()
+		c.showSubscription()
 	})
+}
+
+func (c *ConnectedScreen) showSubscription() {
+	c.show(StepSignIn,
+		heading("Choose the subscription"),
+		note("The registration is created in this subscription."),
+		widget.NewForm(widget.NewFormItem("Subscription", c.Subscription)),
+		container.NewHBox(c.ToImport), widget.NewSeparator(),
+		note("To see the stamps registered in the subscription, or to remove a registration (as Unregister-AzsEnvironment does):"),
+		container.NewHBox(c.ShowRegs))
+}
+
+// showRegistrations lists the registrations in the chosen subscription.
+func (c *ConnectedScreen) showRegistrations() {
+	conn, sub := c.conn, c.subscription()
+	c.regs, c.selectedReg = nil, -1
+	c.Regs.UnselectAll()
+	c.Regs.Refresh()
+	c.Unregister.Disable()
+	c.RegsState.SetText("")
+	c.unregisterTask.Reset()
+	list := container.NewGridWrap(fyne.NewSize(700, 200), c.Regs)
+	c.show(stepRegistrations,
+		heading("Registrations in the subscription"),
+		note("Select a registration to remove it: its lock is removed, the registration deleted, and checked gone. Remove the stamp's activation on the disconnected side first."),
+		c.regsTask.Object(), list, c.RegsState,
+		footer{container.NewHBox(c.Back, c.Unregister)}, footer{c.unregisterTask.Object()})
+	var regs []app.RegistrationView
+	c.regsTask.run(c.u.ctx, "Listing the registrations", true, func(ctx context.Context, progress func(app.Event)) error {
+		var err error
+		regs, err = conn.Registrations(ctx, sub, "")
+		return err
+	}, func(err error) {
+		if err != nil {
+			return
+		}
+		c.regs = regs
+		c.Regs.Refresh()
+		if len(regs) == 0 {
+			c.RegsState.SetText("No Azure Stack Hub registration in this subscription.")
+		} else {
+			c.RegsState.SetText(fmt.Sprintf("%d registration(s).", len(regs)))
+		}
+	})
+}
+
+// onUnregister asks, naming the registration and its stamp, then removes it.
+func (c *ConnectedScreen) onUnregister() {
+	if c.selectedReg < 0 || c.selectedReg >= len(c.regs) {
+		return
+	}
+	r := c.regs[c.selectedReg]
+	msg := fmt.Sprintf("Remove registration %s in resource group %s (subscription %s)?\n\nIt belongs to the stamp with cloud ID %s. Its lock %s is removed first; the stamp cannot renew its activation with this registration afterwards.",
+		r.Name, r.ResourceGroup, r.Subscription, r.CloudID, app.RegistrationLockName)
+	dialog.ShowConfirm("Unregister "+r.Name+"?", msg, func(yes bool) {
+		if !yes {
+			return
+		}
+		conn := c.conn
+		req := app.UnregisterRequest{Subscription: c.subscription(), Name: r.Name, ResourceGroup: r.ResourceGroup, CloudID: r.CloudID}
+		c.Unregister.Disable()
+		c.unregisterTask.run(c.u.ctx, "Unregistering "+r.Name, true, func(ctx context.Context, progress func(app.Event)) error {
+			_, err := conn.Unregister(ctx, req, progress)
+			return err
+		}, func(err error) {
+			if err == nil {
+				c.RegsState.SetText(fmt.Sprintf("Registration %s is removed (lock, registration, and checked gone).", r.Name))
+				c.regs = append(c.regs[:c.selectedReg:c.selectedReg], c.regs[c.selectedReg+1:]...)
+				c.selectedReg = -1
+				c.Regs.UnselectAll()
+				c.Regs.Refresh()
+			}
+		})
+	}, c.u.win)
 }
 
 func subLabel(s app.SubscriptionView) string {
@@ -240,7 +421,7 @@ func (c *ConnectedScreen) subscription() string {
 }
 
 func (c *ConnectedScreen) showImport() {
-	c.show(StepImport, heading("Import the registration token"), c.Import.Object())
+	c.show(StepImport, heading("Import the registration token"), c.Import.Object(), footer{container.NewHBox(c.Back)})
 }
 
 // Dropped handles files dropped on the window while this screen shows.
@@ -254,13 +435,16 @@ func (c *ConnectedScreen) showReview() {
 	c.show(StepReview,
 		heading("Review the registration token"),
 		note("Compare the SHA-256 with the one the disconnected site reads to you."),
-		reviewCard(c.token), footer{container.NewHBox(c.ToRegister)})
+		reviewCard(c.token), footer{container.NewHBox(c.Back, c.ToRegister)})
 }
 
 func (c *ConnectedScreen) showRegister() {
-	c.Name.SetText(app.DefaultRegistrationName(c.token.CloudID))
-	c.ResourceGroup.SetText("azurestack")
-	c.Location.SetText(c.conn.DefaultLocation())
+	if c.Name.Text == "" {
+		c.Name.SetText(app.DefaultRegistrationName(c.token.CloudID))
+		c.ResourceGroup.SetText(app.DefaultResourceGroup)
+		c.Location.SetText(c.conn.DefaultLocation())
+	}
+	c.registerTask.Reset()
 	c.show(StepRegister,
 		heading("Register the stamp in Azure"),
 		note("The name is proposed from the cloud ID. The resource group is created in the location if it does not exist; the registration is locked against deletion."),
@@ -268,7 +452,7 @@ func (c *ConnectedScreen) showRegister() {
 			widget.NewFormItem("Registration name", c.Name),
 			widget.NewFormItem("Resource group", c.ResourceGroup),
 			widget.NewFormItem("Location", c.Location)),
-		container.NewHBox(c.Register), c.registerTask.Object())
+		container.NewHBox(c.Register), c.registerTask.Object(), footer{container.NewHBox(c.Back)})
 }
 
 func (c *ConnectedScreen) onRegister() {
@@ -286,12 +470,19 @@ func (c *ConnectedScreen) onRegister() {
 		if err != nil {
 			return
 		}
-		c.reg = reg
-		c.show(StepKey,
-			heading("Registered"),
-			note(fmt.Sprintf("Registration %s in resource group %s (subscription %s) holds cloud ID %s.", reg.Name, reg.ResourceGroup, reg.Subscription, reg.CloudID)),
-			container.NewHBox(c.GetKey), c.keyTask.Object())
+		c.reg, c.key = reg, nil
+		c.Steps.Forget(StepRegister)
+		c.keyTask.Reset()
+		c.showKey()
 	})
+}
+
+func (c *ConnectedScreen) showKey() {
+	reg := c.reg
+	c.show(StepKey,
+		heading("Registered"),
+		note(fmt.Sprintf("Registration %s in resource group %s (subscription %s) holds cloud ID %s.", reg.Name, reg.ResourceGroup, reg.Subscription, reg.CloudID)),
+		container.NewHBox(c.GetKey), c.keyTask.Object(), footer{container.NewHBox(c.Back)})
 }
 
 func (c *ConnectedScreen) onGetKey() {
@@ -310,8 +501,12 @@ func (c *ConnectedScreen) onGetKey() {
 		}
 		c.key = key
 		c.Export.SetArtefact(key)
-		c.show(StepExport,
-			heading("Carry the activation key to the disconnected site"),
-			reviewCard(key), widget.NewSeparator(), c.Export.Object())
+		c.showExport()
 	})
+}
+
+func (c *ConnectedScreen) showExport() {
+	c.show(StepExport,
+		heading("Carry the activation key to the disconnected site"),
+		reviewCard(c.key), widget.NewSeparator(), c.Export.Object(), footer{container.NewHBox(c.Back)})
 }

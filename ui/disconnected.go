@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -37,13 +38,14 @@ type DisconnectedScreen struct {
 	key      *app.ArtefactView
 	step     string
 
-	Progress *widget.Label // where in the flow the user is
-	Stamp    *widget.Label // the connected stamp
-	body     *fyne.Container
+	Steps *stepBar      // where in the flow the user is; tap a step to go back
+	Stamp *widget.Label // the connected stamp
+	body  *fyne.Container
 
 	// connect
 	Hosts, User, Password *widget.Entry
 	Connect               *widget.Button
+	ConnectHint           *widget.Label // what is still missing before Connect
 	connectTask           *taskPanel
 
 	// token form
@@ -66,6 +68,7 @@ type DisconnectedScreen struct {
 	ToExport *widget.Button
 	Export   *exportPanel
 	ToImport *widget.Button
+	Back     *widget.Button // to the step before the one on screen
 
 	// import, check, activate
 	Import       *importPanel
@@ -77,7 +80,7 @@ type DisconnectedScreen struct {
 
 func newDisconnectedScreen(u *UI, svc *app.Service, t *app.Training) *DisconnectedScreen {
 	d := &DisconnectedScreen{u: u, svc: svc, training: t,
-		Progress: widget.NewLabel(""), Stamp: widget.NewLabel(""), body: container.NewStack(),
+		Stamp: widget.NewLabel(""), body: container.NewStack(), ConnectHint: widget.NewLabel(""),
 		connectTask: newTaskPanel(u.thread), tokenTask: newTaskPanel(u.thread), activateTask: newTaskPanel(u.thread), deactivateTask: newTaskPanel(u.thread),
 		KeyCheck: widget.NewLabel(""), Done: widget.NewLabel(""), FormProblem: widget.NewLabel(""), BillingHelp: widget.NewLabel("")}
 	d.Stamp.Wrapping = fyne.TextWrapWord
@@ -86,13 +89,30 @@ func newDisconnectedScreen(u *UI, svc *app.Service, t *app.Training) *Disconnect
 	d.FormProblem.Wrapping = fyne.TextWrapWord
 	d.BillingHelp.Wrapping = fyne.TextWrapWord
 	d.FormProblem.Importance = widget.WarningImportance
+	d.ConnectHint.Wrapping = fyne.TextWrapWord
+	d.Steps = newStepBar(disconnectedSteps, d.goTo)
+	d.Back = widget.NewButtonWithIcon("Back", theme.NavigateBackIcon(), d.back)
+	for _, tp := range []*taskPanel{d.connectTask, d.tokenTask, d.activateTask, d.deactivateTask} {
+		tp.After = u.refreshStatus
+	}
+	d.activateTask.ConfirmCancel = func(proceed func()) { d.confirmStop("activation", proceed) }
+	d.deactivateTask.ConfirmCancel = func(proceed func()) { d.confirmStop("removal of the activation", proceed) }
+	d.activateTask.Cancelled = func() { d.explainStopped("activation") }
+	d.deactivateTask.Cancelled = func() { d.explainStopped("removal of the activation") }
 
 	d.Hosts = widget.NewEntry()
 	d.Hosts.SetPlaceHolder("ERCS VM addresses, e.g. 10.20.30.224, 10.20.30.225")
 	d.User = widget.NewEntry()
 	d.User.SetPlaceHolder(`DOMAIN\CloudAdmin`)
 	d.Password = widget.NewPasswordEntry()
-	d.Password.OnSubmitted = func(string) { d.onConnect() }
+	d.Password.OnSubmitted = func(string) {
+		if !d.Connect.Disabled() {
+			d.onConnect()
+		}
+	}
+	for _, e := range []*widget.Entry{d.Hosts, d.User, d.Password} {
+		e.OnChanged = func(string) { d.validateConnect() }
+	}
 	d.Connect = widget.NewButtonWithIcon("Connect", theme.LoginIcon(), d.onConnect)
 	d.Connect.Importance = widget.HighImportance
 	if t != nil {
@@ -137,32 +157,62 @@ func newDisconnectedScreen(u *UI, svc *app.Service, t *app.Training) *Disconnect
 
 // Object returns the screen's widget tree.
 func (d *DisconnectedScreen) Object() fyne.CanvasObject {
-	return container.NewBorder(container.NewVBox(d.Progress, d.Stamp), nil, nil, nil, d.body)
+	return container.NewBorder(container.NewVBox(d.Steps.Object(), d.Stamp), nil, nil, nil, d.body)
+}
+
+// goTo shows a step reached before, as the step bar's buttons do.
+func (d *DisconnectedScreen) goTo(id string) {
+	if !d.Steps.Reached(id) || id == d.step {
+		return
+	}
+	switch id {
+	case StepConnect:
+		d.showConnect()
+	case StepToken:
+		if d.session != nil {
+			d.showToken()
+		}
+	case StepReview:
+		if d.token != nil {
+			d.showReview()
+		}
+	case StepExport:
+		if d.token != nil {
+			d.showExport()
+		}
+	case StepImport:
+		if d.session != nil {
+			d.showImport()
+		}
+	case StepActivate:
+		if d.key != nil {
+			d.showActivate()
+		}
+	case StepDone:
+		d.showDone()
+	}
+}
+
+// back goes to the step before the one on screen.
+func (d *DisconnectedScreen) back() {
+	prev := map[string]string{StepToken: StepConnect, StepReview: StepToken, StepExport: StepReview,
+		StepImport: StepToken, StepActivate: StepImport, StepDone: StepToken}
+	if p, ok := prev[d.step]; ok {
+		d.goTo(p)
+	}
 }
 
 // Step returns the step on screen.
 func (d *DisconnectedScreen) Step() string { return d.step }
 
-var disconnectedSteps = []struct{ id, name string }{
+var disconnectedSteps = []stepDef{
 	{StepConnect, "Connect"}, {StepToken, "Token"}, {StepReview, "Review"}, {StepExport, "Export"},
 	{StepImport, "Import key"}, {StepActivate, "Activate"}, {StepDone, "Done"},
 }
 
-func stepLine(steps []struct{ id, name string }, current string) string {
-	var parts []string
-	for i, s := range steps {
-		n := fmt.Sprintf("%d %s", i+1, s.name)
-		if s.id == current {
-			n = "[" + n + "]"
-		}
-		parts = append(parts, n)
-	}
-	return strings.Join(parts, "  ›  ")
-}
-
 func (d *DisconnectedScreen) show(step string, objs ...fyne.CanvasObject) {
 	d.step = step
-	d.Progress.SetText(stepLine(disconnectedSteps, step))
+	d.Steps.Set(step)
 	if step != StepExport {
 		d.Export.stopPlayer()
 	}
@@ -208,10 +258,43 @@ func (d *DisconnectedScreen) showConnect() {
 		widget.NewFormItem("User", d.User),
 		widget.NewFormItem("Password", d.Password),
 	)
-	d.show(StepConnect,
+	objs := []fyne.CanvasObject{
 		heading("Connect to the privileged endpoint"),
 		note("Enter the ERCS VM addresses (tried in order), the CloudAdmin account and its password. The password stays in memory only."),
-		form, container.NewHBox(d.Connect), d.connectTask.Object())
+		form, container.NewHBox(d.Connect), d.ConnectHint, d.connectTask.Object(),
+	}
+	if d.session != nil {
+		st := d.session.Stamp()
+		objs = append(objs, note(fmt.Sprintf("Connected to stamp %s via %s. Connect again to open a new session (this one is closed first), or go on to the token.", st.Name, st.Host)),
+			footer{container.NewHBox(widget.NewButtonWithIcon("Next: the token", theme.NavigateNextIcon(), d.showToken))})
+	}
+	d.show(StepConnect, objs...)
+	d.validateConnect()
+}
+
+// validateConnect enables Connect once the addresses, a DOMAIN\user and a
+// password are there, and says what is missing: nothing goes to the network
+// before.
+func (d *DisconnectedScreen) validateConnect() {
+	var missing string
+	user := strings.TrimSpace(d.User.Text)
+	dom, name, ok := strings.Cut(user, `\`)
+	switch {
+	case len(app.ParseHosts(d.Hosts.Text)) == 0:
+		missing = "Enter at least one ERCS VM address."
+	case user == "":
+		missing = `Enter the PEP account as DOMAIN\CloudAdmin.`
+	case !ok || dom == "" || name == "":
+		missing = `The account must be DOMAIN\name, e.g. AZS\CloudAdmin.`
+	case d.Password.Text == "":
+		missing = "Enter the CloudAdmin password."
+	}
+	d.ConnectHint.SetText(missing)
+	if missing != "" || d.connectTask.Running() {
+		d.Connect.Disable()
+		return
+	}
+	d.Connect.Enable()
 }
 
 func (d *DisconnectedScreen) onConnect() {
@@ -226,7 +309,7 @@ func (d *DisconnectedScreen) onConnect() {
 		s, err = d.svc.ConnectPEP(ctx, conn, progress)
 		return err
 	}, func(err error) {
-		d.Connect.Enable()
+		d.validateConnect()
 		if err != nil {
 			return
 		}
@@ -237,8 +320,12 @@ func (d *DisconnectedScreen) onConnect() {
 			d.u.prefs().SetString(prefPEPHosts, st.Host+", "+strings.Join(removeHost(conn.Hosts, st.Host), ", "))
 			d.u.prefs().SetString(prefPEPUser, conn.User)
 		}
-		d.Password.SetText("")
+		if d.training == nil {
+			d.Password.SetText("")
+		}
 		d.Stamp.SetText(fmt.Sprintf("Stamp %s · cloud ID %s · version %s · %d nodes · via %s", st.Name, st.CloudID, st.Version, st.Nodes, st.Host))
+		d.token, d.key = nil, nil
+		d.Steps.Forget(StepConnect)
 		d.setBillingModels()
 		d.showToken()
 	})
@@ -362,7 +449,8 @@ func (d *DisconnectedScreen) showToken() {
 		note("Only combinations the stamp accepts can be chosen."),
 		form, d.FormProblem, container.NewHBox(d.CreateToken), d.tokenTask.Object(),
 		widget.NewSeparator(),
-		container.NewHBox(d.ToImportKey, d.RemoveAct), d.confirmBox, d.deactivateTask.Object())
+		container.NewHBox(d.ToImportKey, d.RemoveAct), d.confirmBox, d.deactivateTask.Object(),
+		footer{container.NewHBox(d.Back)})
 	d.validate()
 }
 
@@ -379,6 +467,8 @@ func (d *DisconnectedScreen) onCreateToken() {
 		d.validate()
 		if err == nil {
 			d.token = tok
+			d.Steps.Forget(StepToken)
+			d.Export.SetArtefact(tok)
 			d.showReview()
 		}
 	})
@@ -412,22 +502,24 @@ func (d *DisconnectedScreen) showReview() {
 	d.show(StepReview,
 		heading("Review the registration token"),
 		note("Check the fields. Read the SHA-256 to whoever receives the file: their copy must show the same."),
-		reviewCard(d.token), footer{container.NewHBox(d.ToExport)})
+		reviewCard(d.token), footer{container.NewHBox(d.Back, d.ToExport)})
 }
 
 func (d *DisconnectedScreen) showExport() {
-	d.Export.SetArtefact(d.token)
+	if d.Export.artefact != d.token {
+		d.Export.SetArtefact(d.token)
+	}
 	d.show(StepExport,
 		heading("Carry the token to the connected side"),
 		note("Save it to a removable drive or folder (with its manifest), show the QR codes for a phone or scanner, or print the A4 sheet."),
-		d.Export.Object(), footer{container.NewHBox(d.ToImport)})
+		d.Export.Object(), footer{container.NewHBox(d.Back, d.ToImport)})
 }
 
 func (d *DisconnectedScreen) showImport() {
 	d.KeyCheck.SetText("")
 	d.show(StepImport,
 		heading("Import the activation key"),
-		d.Import.Object())
+		d.Import.Object(), footer{container.NewHBox(d.Back)})
 }
 
 // Dropped handles files dropped on the window while this screen shows.
@@ -447,12 +539,38 @@ func (d *DisconnectedScreen) onKeyImported(v *app.ArtefactView) {
 	}
 	d.KeyCheck.SetText(fmt.Sprintf("Checks passed: it is an activation key; its cloud ID %s is this stamp's; manifest: %s.",
 		v.CloudID, orNone(v.Manifest)))
+	d.Steps.Forget(StepImport)
+	d.activateTask.Reset()
 	d.Activate.Enable()
+	d.showActivate()
+}
+
+func (d *DisconnectedScreen) showActivate() {
 	d.show(StepActivate,
 		heading("Check and activate"),
-		reviewCard(v), d.KeyCheck,
-		footer{note("Activation can take up to 30 minutes. You can cancel it.")},
-		footer{container.NewHBox(d.Activate)}, footer{d.activateTask.Object()})
+		reviewCard(d.key), d.KeyCheck,
+		footer{note("Activation can take up to 30 minutes. If you cancel it, the stamp may still finish it on its own.")},
+		footer{container.NewHBox(d.Back, d.Activate)}, footer{d.activateTask.Object()})
+}
+
+// confirmStop asks before cancelling an activation or a removal: the stamp
+// runs it as an action plan and may finish it whatever this program does.
+func (d *DisconnectedScreen) confirmStop(what string, proceed func()) {
+	dialog.ShowConfirm("Cancel the "+what+"?",
+		"The stamp runs the "+what+" by itself once it has started, and may finish it even if you cancel here.\n\n"+
+			"Cancel only if you must leave now. Afterwards, connect again and check the stamp's activation in the administrator portal (Region management) before you try again.",
+		func(yes bool) {
+			if yes {
+				proceed()
+			}
+		}, d.u.win)
+}
+
+// explainStopped says what became of a cancelled activation or removal, and
+// how to find out.
+func (d *DisconnectedScreen) explainStopped(what string) {
+	d.Done.SetText(fmt.Sprintf("The %s was cancelled here. The stamp may still finish it on its own: wait a few minutes, connect again, and check the stamp's activation in the administrator portal (Region management) before you try again. The custody ledger records the step as cancelled by the user (History).", what))
+	dialog.ShowInformation("The "+what+" was cancelled", d.Done.Text, d.u.win)
 }
 
 func orNone(s string) string {
@@ -474,8 +592,18 @@ func (d *DisconnectedScreen) onActivate() {
 		}
 		st := s.Stamp()
 		d.Done.SetText(fmt.Sprintf("Stamp %s (cloud ID %s) is activated. The custody ledger records every step (History).", st.Name, st.CloudID))
-		d.show(StepDone, heading("Done"), d.Done,
-			container.NewHBox(widget.NewButtonWithIcon("Back to the stamp", theme.NavigateBackIcon(), d.showToken),
-				widget.NewButtonWithIcon("History", theme.HistoryIcon(), d.u.showHistory)))
+		d.showDone()
 	})
+}
+
+func (d *DisconnectedScreen) showDone() {
+	d.show(StepDone, heading("Done"), d.Done,
+		container.NewHBox(widget.NewButtonWithIcon("Back to the stamp", theme.NavigateBackIcon(), d.showToken),
+			widget.NewButtonWithIcon("History", theme.HistoryIcon(), d.u.showHistory)))
+}
+
+// longRunning reports whether an activation or a removal is under way,
+// which closing the window should not cut off without asking.
+func (d *DisconnectedScreen) longRunning() bool {
+	return d.activateTask.Running() || d.deactivateTask.Running()
 }

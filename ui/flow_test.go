@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/azs-courier/azs-courier/app"
@@ -19,7 +21,12 @@ import (
 // newTestUI builds the GUI on Fyne's test app with a private ledger.
 func newTestUI(t *testing.T) (*UI, fyne.Window) {
 	t.Helper()
-	a := test.NewTempApp(t)
+	return newTestUIOn(t, test.NewTempApp(t))
+}
+
+// newTestUIOn builds the GUI on app a (its preferences carried over).
+func newTestUIOn(t *testing.T, a fyne.App) (*UI, fyne.Window) {
+	t.Helper()
 	env := app.SystemEnv(app.BuildInfo{Version: "0.1.0-test"})
 	env.ConfigDir = filepath.Join(t.TempDir(), "config")
 	w := test.NewTempWindow(t, nil)
@@ -221,7 +228,7 @@ func TestTrainingRoundTrip(t *testing.T) {
 	waitFor(t, u, "the deactivation in the ledger", func() bool {
 		h.Refresh()
 		for i := range h.Rows() {
-			if h.Cell(i, 1) == "deactivate" {
+			if h.Cell(i, 2) == "deactivate" {
 				return true
 			}
 		}
@@ -233,7 +240,7 @@ func TestTrainingRoundTrip(t *testing.T) {
 	}
 	steps := map[string]bool{}
 	for i := range h.Rows() {
-		steps[h.Cell(i, 1)] = true
+		steps[h.Cell(i, 2)] = true
 	}
 	for _, s := range []string{"token", "write", "register", "activate", "deactivate"} {
 		if !steps[s] {
@@ -314,8 +321,22 @@ func TestStartRemembersSideAndAppearance(t *testing.T) {
 	if got := u.prefs().String(prefAppearance); got != "dark" {
 		t.Errorf("appearance preference %q, want dark", got)
 	}
-	if _, ok := u.fyneApp.Settings().Theme().(variantTheme); !ok {
+	if th, ok := u.fyneApp.Settings().Theme().(appTheme); !ok || th.variant == nil || *th.variant != theme.VariantDark {
 		t.Error("choosing dark did not apply the dark variant")
+	}
+	u.TextSize.SetSelected("150 %")
+	if got := u.prefs().String(prefTextSize); got != "150 %" {
+		t.Errorf("text size preference %q, want 150 %%", got)
+	}
+	th := u.fyneApp.Settings().Theme()
+	if got, want := th.Size(theme.SizeNameText), theme.DefaultTheme().Size(theme.SizeNameText)*1.5; got != want {
+		t.Errorf("text size at 150 %%: %v, want %v", got, want)
+	}
+	// A new window (the next start) keeps both.
+	u2, _ := newTestUIOn(t, u.fyneApp)
+	_ = u2
+	if th, ok := u.fyneApp.Settings().Theme().(appTheme); !ok || th.scale != 1.5 || th.variant == nil || *th.variant != theme.VariantDark {
+		t.Errorf("the next start does not apply the remembered appearance and text size: %+v", th)
 	}
 }
 
@@ -330,6 +351,8 @@ func textOf(o fyne.CanvasObject) string {
 		case *widget.Button:
 			b.WriteString(v.Text + "\n")
 		case *widget.Entry:
+			b.WriteString(v.Text + "\n")
+		case *canvas.Text:
 			b.WriteString(v.Text + "\n")
 		case *fyne.Container:
 			for _, c := range v.Objects {
@@ -348,7 +371,7 @@ func textOf(o fyne.CanvasObject) string {
 // TestActivationCancel starts a long activation and cancels it: the UI
 // says so, the stamp stays unactivated and Activate can be tapped again.
 func TestActivationCancel(t *testing.T) {
-	u, _ := newTestUI(t)
+	u, w := newTestUI(t)
 	u.trainingOpts.ActivationDelay = 30 * time.Second
 	test.Tap(u.Training)
 	waitFor(t, u, "the simulators", u.TrainingReady)
@@ -384,9 +407,26 @@ func TestActivationCancel(t *testing.T) {
 		return d.activateTask.Cancel.Visible() && strings.Contains(d.activateTask.Log.Text, "Validating")
 	})
 	test.Tap(d.activateTask.Cancel)
+	// Cancel asks first, saying that the stamp may finish on its own.
+	if msg := overlayText(w); !strings.Contains(msg, "may finish it even if you cancel") {
+		t.Fatalf("Cancel did not ask first; overlay %q", msg)
+	}
+	if !d.activateTask.Running() {
+		t.Fatal("the activation stopped before the question was answered")
+	}
+	tapOverlayButton(t, w, "Yes")
 	waitFor(t, u, "the cancellation", func() bool { return !d.activateTask.Running() })
 	if !strings.Contains(d.activateTask.Message.Text, "cancelled") {
 		t.Errorf("message %q, want cancelled", d.activateTask.Message.Text)
+	}
+	// Afterwards it says how to find out the stamp's state, and the ledger
+	// has the step as cancelled by the user.
+	if msg := overlayText(w); !strings.Contains(msg, "administrator portal") || !strings.Contains(msg, "cancelled by the user") {
+		t.Errorf("after the cancellation the window says %q; want how to find out the stamp's state", msg)
+	}
+	rows, _ := u.trainingSvc.LedgerRows()
+	if last := rows[len(rows)-1]; last.Step != "activate" || last.Outcome != "cancelled by the user" {
+		t.Errorf("the ledger's last entry: %s %q, want activate cancelled by the user", last.Step, last.Outcome)
 	}
 	if tr.StampActivated() {
 		t.Error("the stamp is activated after Cancel")
@@ -411,4 +451,50 @@ func TestGUITrainingFlagOpensTraining(t *testing.T) {
 	if u.TrainingDisc.Hosts.Text == "" || u.TrainingConn.ARMEndpoint.Text == "" {
 		t.Error("training did not wire both sides to the simulators")
 	}
+}
+
+// overlayText returns the text of the window's topmost overlay (a dialog),
+// or "".
+func overlayText(w fyne.Window) string {
+	top := w.Canvas().Overlays().Top()
+	if top == nil {
+		return ""
+	}
+	return textOf(top)
+}
+
+// tapOverlayButton taps the button labelled label in the topmost overlay.
+func tapOverlayButton(t *testing.T, w fyne.Window, label string) {
+	t.Helper()
+	top := w.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatalf("no dialog to tap %q in", label)
+	}
+	if b := findButton(top, label); b != nil {
+		test.Tap(b)
+		return
+	}
+	t.Fatalf("no %q button in the dialog %q", label, textOf(top))
+}
+
+func findButton(o fyne.CanvasObject, label string) *widget.Button {
+	switch v := o.(type) {
+	case *widget.Button:
+		if v.Text == label {
+			return v
+		}
+	case *fyne.Container:
+		for _, c := range v.Objects {
+			if b := findButton(c, label); b != nil {
+				return b
+			}
+		}
+	case fyne.Widget:
+		for _, c := range v.CreateRenderer().Objects() {
+			if b := findButton(c, label); b != nil {
+				return b
+			}
+		}
+	}
+	return nil
 }

@@ -29,7 +29,7 @@ type HistoryScreen struct {
 var historyColumns = []struct {
 	title string
 	width float32
-}{{"Time (UTC)", 160}, {"Step", 130}, {"Kind", 150}, {"SHA-256", 150}, {"Outcome", 360}}
+}{{"#", 40}, {"Time", 250}, {"Step", 120}, {"Kind", 140}, {"Outcome", 300}, {"Cloud ID", 290}, {"User", 110}, {"Machine", 110}, {"SHA-256", 520}}
 
 func newHistoryScreen(u *UI, svc *app.Service) *HistoryScreen {
 	h := &HistoryScreen{u: u, svc: svc, Result: widget.NewLabel("")}
@@ -41,6 +41,10 @@ func newHistoryScreen(u *UI, svc *app.Service) *HistoryScreen {
 			o.(*widget.Label).SetText(h.Cell(id.Row, id.Col))
 		})
 	h.Table.ShowHeaderColumn = false
+	h.Table.OnSelected = func(id widget.TableCellID) {
+		h.Table.UnselectAll()
+		h.ShowDetails(id.Row)
+	}
 	h.Table.CreateHeader = func() fyne.CanvasObject {
 		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	}
@@ -54,7 +58,8 @@ func newHistoryScreen(u *UI, svc *app.Service) *HistoryScreen {
 	}
 	h.Verify = widget.NewButtonWithIcon("Verify chain", theme.ConfirmIcon(), h.onVerify)
 	h.Export = widget.NewButtonWithIcon("Export CSV…", theme.DocumentSaveIcon(), h.onExport)
-	h.box = container.NewBorder(container.NewVBox(container.NewHBox(h.Verify, h.Export), h.Result), nil, nil, nil, h.Table)
+	h.box = container.NewBorder(container.NewVBox(container.NewHBox(h.Verify, h.Export), h.Result,
+		note("Select a row to see the whole entry.")), nil, nil, nil, h.Table)
 	h.Refresh()
 	return h
 }
@@ -73,20 +78,59 @@ func (h *HistoryScreen) Cell(row, col int) string {
 	r := h.rows[row]
 	switch col {
 	case 0:
-		return r.Time.UTC().Format("2006-01-02 15:04:05")
+		return fmt.Sprint(r.Seq)
 	case 1:
-		return r.Step
+		return app.FormatTime(r.Time)
 	case 2:
-		return r.Kind
+		return r.Step
 	case 3:
-		if len(r.SHA256) > 16 {
-			return r.SHA256[:16] + "…"
-		}
-		return r.SHA256
+		return r.Kind
 	case 4:
 		return r.Outcome
+	case 5:
+		return r.CloudID
+	case 6:
+		return r.User
+	case 7:
+		return r.Machine
+	case 8:
+		return r.SHA256
 	}
 	return ""
+}
+
+// Details returns every field of entry row, as its details dialog shows
+// them.
+func (h *HistoryScreen) Details(row int) [][2]string {
+	if row < 0 || row >= len(h.rows) {
+		return nil
+	}
+	r := h.rows[row]
+	fields := [][2]string{
+		{"Entry", fmt.Sprint(r.Seq)}, {"Time", app.FormatTime(r.Time)}, {"Step", r.Step}, {"Kind", r.Kind},
+		{"SHA-256", app.GroupHash(r.SHA256)}, {"Cloud ID", r.CloudID}, {"File", r.File}, {"Outcome", r.Outcome},
+		{"Detail", r.Detail}, {"User", r.User}, {"Machine", r.Machine},
+	}
+	var out [][2]string
+	for _, f := range fields {
+		if f[1] != "" {
+			out = append(out, [2]string{f[0], app.Printable(f[1])})
+		}
+	}
+	return out
+}
+
+// ShowDetails opens a dialog with every field of entry row.
+func (h *HistoryScreen) ShowDetails(row int) {
+	form := widget.NewForm()
+	for _, f := range h.Details(row) {
+		l := widget.NewLabel(f[1])
+		l.Wrapping = fyne.TextWrapBreak
+		form.Append(f[0], l)
+	}
+	d := dialog.NewCustom(fmt.Sprintf("Custody ledger entry %d", h.rows[row].Seq), "Close", container.NewVScroll(form), h.u.win)
+	d.Resize(fyne.NewSize(640, 480))
+	d.Show()
 }
 
 // Refresh reloads the ledger.

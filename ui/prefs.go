@@ -5,6 +5,7 @@ package ui
 const (
 	prefSide         = "side"          // last side chosen on the start screen
 	prefAppearance   = "appearance"    // "system", "light" or "dark"
+	prefTextSize     = "text.size"     // "100 %" … "175 %"
 	prefWindowWidth  = "window.width"  // last window size
 	prefWindowHeight = "window.height" //
 	prefExportFolder = "folder.export" // last folder artefacts were saved to

@@ -38,14 +38,20 @@ func (u *UI) showStart() {
 	)
 	u.Appearance = widget.NewSelect([]string{"system", "light", "dark"}, func(s string) {
 		u.prefs().SetString(prefAppearance, s)
-		applyAppearance(u.fyneApp, s)
+		applyAppearance(u.fyneApp, s, u.prefs().StringWithFallback(prefTextSize, textScales[0]))
 	})
 	u.Appearance.Selected = u.prefs().StringWithFallback(prefAppearance, "system")
+	u.TextSize = widget.NewSelect(textScales, func(s string) {
+		u.prefs().SetString(prefTextSize, s)
+		applyAppearance(u.fyneApp, u.prefs().StringWithFallback(prefAppearance, "system"), s)
+	})
+	u.TextSize.Selected = u.prefs().StringWithFallback(prefTextSize, textScales[0])
 	hist := widget.NewButtonWithIcon("History", theme.HistoryIcon(), u.showHistory)
-	footer := container.NewHBox(widget.NewLabel("Appearance:"), u.Appearance, hist,
-		widget.NewLabel("Keys: Tab moves, Space/Enter press, Alt+1/2/3 sides, Ctrl+H history"))
-	u.setScreen(container.NewBorder(container.NewVBox(title, intro), container.NewCenter(footer), nil, nil,
-		container.NewCenter(container.NewGridWrap(fyne.NewSize(560, 330), choices))))
+	settings := container.NewHBox(widget.NewLabel("Appearance:"), u.Appearance, widget.NewLabel("Text size:"), u.TextSize, hist)
+	keys := note("Keys: Tab moves, Space/Enter press, Alt+1/2/3 sides (in training: its tabs), Ctrl+H history")
+	keys.Alignment = fyne.TextAlignCenter
+	body := container.NewVBox(title, intro, choices, container.NewCenter(settings), keys)
+	u.setScreen(container.NewVScroll(container.NewPadded(column(640, body))))
 	if focus != nil && u.win.Canvas().Content() != nil {
 		u.win.Canvas().Focus(focus)
 	}

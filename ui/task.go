@@ -3,8 +3,10 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -33,8 +35,20 @@ type taskPanel struct {
 	Bar     *widget.ProgressBar
 	Spin    *widget.ProgressBarInfinite
 	Message *widget.Label
+	Elapsed *widget.Label // "1:23 elapsed" while running
 	Log     *widget.Label
 	Cancel  *widget.Button
+
+	// ConfirmCancel, when set, is asked before Cancel stops the operation:
+	// it calls proceed if the user still wants to. Activation and removal
+	// set it, since the stamp may finish them on its own.
+	ConfirmCancel func(proceed func())
+	// Cancelled, when set, is called on the UI thread after an operation
+	// was cancelled, to say what became of it.
+	Cancelled func()
+	// After, when set, is called on the UI thread after every operation
+	// (the status line's ledger count).
+	After func()
 
 	ErrReason  *widget.Label
 	ErrFix     *widget.Label
@@ -49,6 +63,7 @@ type taskPanel struct {
 	cancel  context.CancelFunc
 	running bool
 	lines   []string
+	started time.Time
 }
 
 func newTaskPanel(th *uiThread) *taskPanel {
@@ -57,6 +72,7 @@ func newTaskPanel(th *uiThread) *taskPanel {
 		Bar:        widget.NewProgressBar(),
 		Spin:       widget.NewProgressBarInfinite(),
 		Message:    widget.NewLabel(""),
+		Elapsed:    widget.NewLabel(""),
 		Log:        widget.NewLabel(""),
 		ErrReason:  widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		ErrFix:     widget.NewLabel(""),
@@ -70,19 +86,32 @@ func newTaskPanel(th *uiThread) *taskPanel {
 	p.ErrDetails.TextStyle = fyne.TextStyle{Monospace: true}
 	p.Cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), p.onCancel)
 	p.Spin.Stop()
+	// The reason and the fix wrap within the window: the icon sits beside
+	// the text, which takes the rest of the width.
 	p.errBox = container.NewVBox(
-		container.NewHBox(widget.NewIcon(theme.ErrorIcon()), p.ErrReason),
+		container.NewBorder(nil, nil, container.NewVBox(widget.NewIcon(theme.ErrorIcon())), nil, p.ErrReason),
 		p.ErrFix,
 		widget.NewAccordion(widget.NewAccordionItem("Details", p.ErrDetails)),
 	)
 	p.logBox = widget.NewAccordion(widget.NewAccordionItem("Messages", p.Log))
-	p.box = container.NewVBox(p.Message, container.NewStack(p.Bar, p.Spin), container.NewHBox(p.Cancel), p.logBox, p.errBox)
+	p.box = container.NewVBox(p.Message, container.NewStack(p.Bar, p.Spin),
+		container.NewBorder(nil, nil, p.Cancel, nil, p.Elapsed), p.logBox, p.errBox)
 	p.reset()
 	return p
 }
 
 // Object returns the panel's widget tree.
 func (p *taskPanel) Object() fyne.CanvasObject { return p.box }
+
+// Reset clears what the last operation left on the panel (its "done", its
+// error, its messages): the panel belongs to the artefact or step on
+// screen, and shows nothing of another's.
+func (p *taskPanel) Reset() {
+	if p.Running() {
+		return
+	}
+	p.reset()
+}
 
 func (p *taskPanel) reset() {
 	p.Bar.Hide()
@@ -91,6 +120,7 @@ func (p *taskPanel) reset() {
 	p.logBox.Hide()
 	p.errBox.Hide()
 	p.Message.SetText("")
+	p.Elapsed.SetText("")
 }
 
 // Running reports whether an operation is under way.
@@ -101,6 +131,16 @@ func (p *taskPanel) Running() bool {
 }
 
 func (p *taskPanel) onCancel() {
+	if p.ConfirmCancel != nil {
+		p.ConfirmCancel(p.stop)
+		return
+	}
+	p.stop()
+}
+
+// stop cancels a running operation without asking (the window closes, or
+// the user confirmed).
+func (p *taskPanel) stop() {
 	p.mu.Lock()
 	c := p.cancel
 	p.mu.Unlock()
@@ -110,9 +150,6 @@ func (p *taskPanel) onCancel() {
 		p.Cancel.Disable()
 	}
 }
-
-// stop cancels a running operation (when its screen goes away).
-func (p *taskPanel) stop() { p.onCancel() }
 
 // run starts work in a goroutine with a context the Cancel button cancels.
 // Progress events and the end are applied on the UI thread with fyne.Do:
@@ -124,12 +161,14 @@ func (p *taskPanel) run(parent context.Context, title string, cancellable bool, 
 		return
 	}
 	ctx, cancel := context.WithCancel(parent)
-	p.running, p.cancel, p.lines = true, cancel, nil
+	p.running, p.cancel, p.lines, p.started = true, cancel, nil, time.Now()
 	p.mu.Unlock()
 
 	p.reset()
 	p.Message.SetText(title + "…")
 	p.Bar.SetValue(0)
+	// The fraction is unknown until the stamp reports one: an
+	// indeterminate bar, not a bar stuck at 0 %.
 	p.Spin.Show()
 	p.Spin.Start()
 	p.Log.SetText("")
@@ -140,33 +179,77 @@ func (p *taskPanel) run(parent context.Context, title string, cancellable bool, 
 	progress := func(ev app.Event) {
 		p.th.Do(func() { p.apply(ev) })
 	}
+	ticking := make(chan struct{})
+	go p.tick(ticking)
 	go func() {
 		err := work(ctx, progress)
+		cancelled := ctx.Err() != nil // by the Cancel button or the window
 		cancel()
+		close(ticking)
 		p.th.Do(func() {
 			p.mu.Lock()
 			p.running, p.cancel = false, nil
+			took := time.Since(p.started)
 			p.mu.Unlock()
 			p.Spin.Stop()
 			p.Spin.Hide()
 			p.Cancel.Hide()
-			if err != nil {
+			p.Elapsed.SetText("took " + elapsed(took))
+			switch {
+			case err != nil && (cancelled || errors.Is(err, context.Canceled)):
+				// Whatever the transport said when its connection was cut,
+				// the user cancelled: say that.
 				p.Bar.Hide()
-				if errors.Is(err, context.Canceled) {
-					p.Message.SetText(title + ": cancelled")
-				} else {
-					p.Message.SetText(title + ": failed")
-					p.showError(err)
+				p.Message.SetText(title + ": cancelled")
+				if p.Cancelled != nil {
+					p.Cancelled()
 				}
-			} else {
+			case err != nil:
+				p.Bar.Hide()
+				p.Message.SetText(title + ": failed")
+				p.showError(err)
+			default:
 				p.Message.SetText(title + ": done")
 				p.Bar.SetValue(1)
 			}
 			if done != nil {
 				done(err)
 			}
+			if p.After != nil {
+				p.After()
+			}
 		})
 	}()
+}
+
+// tick shows the time elapsed once a second until done is closed.
+func (p *taskPanel) tick(done chan struct{}) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+			p.th.Do(func() {
+				p.mu.Lock()
+				running, since := p.running, time.Since(p.started)
+				p.mu.Unlock()
+				if running {
+					p.Elapsed.SetText(elapsed(since) + " elapsed")
+				}
+			})
+		}
+	}
+}
+
+// elapsed writes a duration as m:ss, or h:mm:ss.
+func elapsed(d time.Duration) string {
+	s := int(d.Round(time.Second) / time.Second)
+	if s >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+	}
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
 }
 
 // apply shows one progress event.

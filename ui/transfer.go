@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -59,6 +60,10 @@ type exportPanel struct {
 
 	Places    *widget.RadioGroup
 	Choose    *widget.Button
+	FileName  *widget.Entry  // the artefact's file name in the chosen place
+	Replace   *widget.Button // shown when the file exists: asks, then replaces
+	Exists    *widget.Label  // what lies there already
+	Where     *widget.Label  // the whole path of the chosen place
 	QRFiles   *widget.Check
 	Sheet     *widget.Check
 	Save      *widget.Button
@@ -71,6 +76,7 @@ type exportPanel struct {
 	playerBox *fyne.Container
 
 	places []string // paths, in the order of Places.Options
+	saved  string   // the file last saved, while the target is still it
 	box    *fyne.Container
 
 	// Saved is called on the UI thread after a successful save.
@@ -78,10 +84,18 @@ type exportPanel struct {
 }
 
 func newExportPanel(u *UI, svc *app.Service) *exportPanel {
-	e := &exportPanel{u: u, svc: svc, task: newTaskPanel(u.thread), Result: widget.NewLabel("")}
+	e := &exportPanel{u: u, svc: svc, task: newTaskPanel(u.thread), Result: widget.NewLabel(""), Exists: widget.NewLabel(""), Where: widget.NewLabel("")}
+	e.Where.Wrapping = fyne.TextWrapBreak
+	e.task.After = u.refreshStatus
 	e.Result.Wrapping = fyne.TextWrapWord
-	e.Places = widget.NewRadioGroup(nil, nil)
+	e.Exists.Wrapping = fyne.TextWrapWord
+	e.Places = widget.NewRadioGroup(nil, func(string) { e.checkTarget() })
 	e.Choose = widget.NewButtonWithIcon("Choose folder…", theme.FolderOpenIcon(), e.onChoose)
+	e.FileName = widget.NewEntry()
+	e.FileName.OnChanged = func(string) { e.checkTarget() }
+	e.Replace = widget.NewButtonWithIcon("Replace…", theme.ViewRefreshIcon(), e.onReplace)
+	e.Replace.Importance = widget.WarningImportance
+	e.Replace.Hide()
 	e.QRFiles = widget.NewCheck("Also save the QR codes as PNG images", nil)
 	e.QRFiles.SetChecked(true)
 	e.Sheet = widget.NewCheck("Also save the printable A4 sheet (PDF)", nil)
@@ -94,8 +108,10 @@ func newExportPanel(u *UI, svc *app.Service) *exportPanel {
 	// The codes show beside the save options, so that both fit the window.
 	e.box = container.NewBorder(nil, nil, nil, e.playerBox, container.NewVBox(
 		widget.NewLabelWithStyle("Save to", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		e.Places, e.Choose, e.QRFiles, e.Sheet,
-		container.NewHBox(e.Save, e.ShowQR),
+		e.Places, e.Where, e.Choose,
+		widget.NewForm(widget.NewFormItem("File name", e.FileName)),
+		e.QRFiles, e.Sheet,
+		container.NewHBox(e.Save, e.Replace, e.ShowQR), e.Exists,
 		e.task.Object(), e.Result, container.NewHBox(e.OpenSheet),
 	))
 	return e
@@ -107,11 +123,85 @@ func (e *exportPanel) Object() fyne.CanvasObject { return e.box }
 // SetArtefact sets what to export and refreshes the list of places.
 func (e *exportPanel) SetArtefact(v *app.ArtefactView) {
 	e.artefact = v
+	e.saved = ""
 	e.Result.SetText("")
 	e.sheet = ""
 	e.OpenSheet.Hide()
+	e.task.Reset() // the last artefact's "done" is not this one's
 	e.stopPlayer()
+	if v != nil {
+		e.FileName.SetText(v.Kind.FileName())
+	}
 	e.refreshPlaces("")
+}
+
+// target returns the path the artefact would be saved to.
+func (e *exportPanel) target() string {
+	dir, name := e.selectedDir(), strings.TrimSpace(e.FileName.Text)
+	if dir == "" || name == "" {
+		return ""
+	}
+	return filepath.Join(dir, name)
+}
+
+// checkTarget says when the file exists already and offers to replace it;
+// Save then stays for a new name.
+func (e *exportPanel) checkTarget() {
+	if dir := e.selectedDir(); dir != "" {
+		e.Where.SetText("Saves into " + dir)
+	} else {
+		e.Where.SetText("")
+	}
+	name := strings.TrimSpace(e.FileName.Text)
+	switch {
+	case name == "":
+		e.Exists.SetText("Enter a file name.")
+		e.Save.Disable()
+		e.Replace.Hide()
+		return
+	case strings.ContainsAny(name, `/\:*?"<>|`) || name == "." || name == "..":
+		e.Exists.SetText("The file name cannot hold / \\ : * ? \" < > or |.")
+		e.Save.Disable()
+		e.Replace.Hide()
+		return
+	}
+	if t := e.target(); t != "" && t == e.saved {
+		e.Exists.SetText("")
+		e.Replace.Hide()
+		e.Save.Disable() // saved here just now; another name saves another copy
+		return
+	}
+	if x, ok := app.Existing(e.target()); ok {
+		e.Exists.SetText(fmt.Sprintf("%s already exists there: %s written %s. Enter another file name, or replace it.",
+			name, x.What, app.FormatTime(x.Written)))
+		e.Save.Disable()
+		e.Replace.Show()
+		return
+	}
+	e.Exists.SetText("")
+	e.Replace.Hide()
+	if !e.task.Running() {
+		e.Save.Enable()
+	}
+}
+
+// onReplace asks, naming what would be replaced, then saves over it.
+func (e *exportPanel) onReplace() {
+	x, ok := app.Existing(e.target())
+	if !ok {
+		e.checkTarget()
+		return
+	}
+	msg := fmt.Sprintf("%s holds %s, written %s.", x.Path, x.What, app.FormatTime(x.Written))
+	if x.SHA256 != "" {
+		msg += "\nSHA-256 " + app.GroupHash(x.SHA256)
+	}
+	msg += fmt.Sprintf("\n\nReplace it, and its manifest, with this %s (SHA-256 %s)?", e.artefact.Kind.Title(), e.artefact.SHA256Groups())
+	dialog.ShowConfirm("Replace "+filepath.Base(x.Path)+"?", msg, func(yes bool) {
+		if yes {
+			e.save(true)
+		}
+	}, e.u.win)
 }
 
 func (e *exportPanel) refreshPlaces(selected string) {
@@ -127,13 +217,13 @@ func (e *exportPanel) refreshPlaces(selected string) {
 		labels = append(labels, label)
 	}
 	for _, d := range e.svc.Drives() {
-		add(d.Path, "Removable drive: "+d.Label+" ("+d.Path+")")
+		add(d.Path, "Drive: "+d.Label)
 	}
 	if last := e.u.prefs().String(prefExportFolder); last != "" {
-		add(last, "Last folder: "+last)
+		add(last, "Last folder: "+shortPath(last))
 	}
 	if selected != "" {
-		add(selected, "Folder: "+selected)
+		add(selected, "Folder: "+shortPath(selected))
 	}
 	e.Places.Options = labels
 	e.Places.Selected = ""
@@ -146,6 +236,17 @@ func (e *exportPanel) refreshPlaces(selected string) {
 		}
 	}
 	e.Places.Refresh()
+	e.checkTarget()
+}
+
+// shortPath keeps the end of a long path, which names the folder, for a
+// one-line choice; the whole path shows below the choices.
+func shortPath(p string) string {
+	r := []rune(p)
+	if len(r) <= 40 {
+		return p
+	}
+	return "…" + string(r[len(r)-39:])
 }
 
 // SelectFolder chooses dir as the place to save to (the folder dialog's
@@ -176,19 +277,23 @@ func (e *exportPanel) onChoose() {
 	d.Show()
 }
 
-func (e *exportPanel) onSave() {
+func (e *exportPanel) onSave() { e.save(false) }
+
+func (e *exportPanel) save(replace bool) {
 	dir := e.selectedDir()
-	req := app.ExportRequest{Artefact: e.artefact, Dir: dir, QR: e.QRFiles.Checked, Sheet: e.Sheet.Checked}
+	req := app.ExportRequest{Artefact: e.artefact, Dir: dir, FileName: strings.TrimSpace(e.FileName.Text),
+		QR: e.QRFiles.Checked, Sheet: e.Sheet.Checked, Force: replace}
 	e.Save.Disable()
+	e.Replace.Hide()
 	e.Result.SetText("")
 	e.task.run(e.u.ctx, "Saving the "+e.artefact.Kind.Title(), false, func(ctx context.Context, progress func(app.Event)) error {
 		res, err := e.svc.Export(ctx, req, progress)
 		if err == nil {
-			e.u.thread.Do(func() { e.showResult(res) })
+			e.u.thread.Do(func() { e.saved = res.File; e.showResult(res) })
 		}
 		return err
 	}, func(err error) {
-		e.Save.Enable()
+		e.checkTarget()
 		if err == nil && dir != "" && !e.isDrive(dir) {
 			e.u.prefs().SetString(prefExportFolder, dir)
 		}
@@ -449,28 +554,35 @@ func (p *qrPlayer) Stop() {
 }
 
 // importPanel reads an artefact the ways people carry it: a dropped file,
-// the open dialog, a paste, or QR images and page scans.
+// the open dialog, a paste, or QR images and page scans gathered over time
+// (a QR session: a wrong image is turned away alone, Clear starts over).
 type importPanel struct {
 	u    *UI
 	svc  *app.Service
 	want app.ArtefactKind
 
-	Open    *widget.Button
-	Paste   *widget.Entry
-	Read    *widget.Button
-	AddQR   *widget.Button
-	QRState *widget.Label
-	task    *taskPanel
-	box     *fyne.Container
+	Open      *widget.Button
+	Paste     *widget.Entry
+	Read      *widget.Button
+	AddQR     *widget.Button // pick several images in a folder
+	AddFolder *widget.Button // every image and frames.txt of a folder
+	ClearQR   *widget.Button
+	QRState   *widget.Label // "3 of 6 parts so far; still missing 2, 5, 6."
+	QRFiles   *widget.Label // what each file added gave
+	task      *taskPanel
+	box       *fyne.Container
 
-	qrFiles []string
+	session *app.QRSession
+	lines   []string
 
 	// Imported is called on the UI thread with the artefact read.
 	Imported func(*app.ArtefactView)
 }
 
 func newImportPanel(u *UI, svc *app.Service, want app.ArtefactKind) *importPanel {
-	p := &importPanel{u: u, svc: svc, want: want, task: newTaskPanel(u.thread), QRState: widget.NewLabel("")}
+	p := &importPanel{u: u, svc: svc, want: want, task: newTaskPanel(u.thread), QRState: widget.NewLabel(""), QRFiles: widget.NewLabel(""),
+		session: svc.NewQRSession(want)}
+	p.task.After = u.refreshStatus
 	p.Open = widget.NewButtonWithIcon("Open file…", theme.FolderOpenIcon(), p.onOpen)
 	p.Open.Importance = widget.HighImportance
 	p.Paste = widget.NewMultiLineEntry()
@@ -479,12 +591,18 @@ func newImportPanel(u *UI, svc *app.Service, want app.ArtefactKind) *importPanel
 	p.Paste.SetMinRowsVisible(3)
 	p.Read = widget.NewButtonWithIcon("Read pasted text", theme.ContentPasteIcon(), p.onPaste)
 	p.AddQR = widget.NewButtonWithIcon("Add QR images…", theme.MediaPhotoIcon(), p.onAddQR)
+	p.AddFolder = widget.NewButtonWithIcon("Add a folder of QR images…", theme.FolderIcon(), p.onAddFolder)
+	p.ClearQR = widget.NewButtonWithIcon("Clear", theme.ContentClearIcon(), p.Clear)
+	p.ClearQR.Disable()
 	p.QRState.Wrapping = fyne.TextWrapWord
+	p.QRFiles.Wrapping = fyne.TextWrapWord
 	p.box = container.NewVBox(
-		widget.NewLabel("Drop the "+want.Title()+" file on this window, open it, paste it, or read its QR codes (images or page scans, any order)."),
-		container.NewHBox(p.Open, p.AddQR),
+		note("Drop the "+want.Title()+" file on this window, open it, paste it, or read its QR codes: images, screenshots or page scans, several at a time, in any order."),
+		container.NewHBox(p.Open),
 		p.Paste, container.NewHBox(p.Read),
-		p.QRState, p.task.Object(),
+		widget.NewSeparator(),
+		container.NewHBox(p.AddQR, p.AddFolder, p.ClearQR),
+		p.QRState, p.QRFiles, p.task.Object(),
 	)
 	return p
 }
@@ -492,13 +610,43 @@ func newImportPanel(u *UI, svc *app.Service, want app.ArtefactKind) *importPanel
 // Object returns the panel's widget tree.
 func (p *importPanel) Object() fyne.CanvasObject { return p.box }
 
-func (p *importPanel) lastFolder() fyne.ListableURI {
+// Clear forgets the QR parts gathered so far.
+func (p *importPanel) Clear() {
+	p.session.Clear()
+	p.lines = nil
+	p.QRState.SetText("")
+	p.QRFiles.SetText("")
+	p.ClearQR.Disable()
+	p.task.Reset()
+}
+
+// startFolder is where the open dialogs begin: the training drive in
+// training, else the folder last opened from, else a removable drive.
+func (p *importPanel) startFolder() fyne.ListableURI {
+	var dirs []string
+	if t := p.svc.Simulated(); t != nil {
+		dirs = append(dirs, t.Drive)
+	}
 	if last := p.u.prefs().String(prefImportFolder); last != "" {
-		if l, err := storage.ListerForURI(storage.NewFileURI(last)); err == nil {
+		dirs = append(dirs, last)
+	}
+	for _, d := range p.svc.Drives() {
+		dirs = append(dirs, d.Path)
+	}
+	for _, d := range dirs {
+		if l, err := storage.ListerForURI(storage.NewFileURI(d)); err == nil {
 			return l
 		}
 	}
 	return nil
+}
+
+// StartFolder returns the path the open dialogs begin in, or "".
+func (p *importPanel) StartFolder() string {
+	if l := p.startFolder(); l != nil {
+		return l.Path()
+	}
+	return ""
 }
 
 func (p *importPanel) onOpen() {
@@ -510,28 +658,39 @@ func (p *importPanel) onOpen() {
 		r.Close()
 		p.ImportFile(path)
 	}, p.u.win)
-	if l := p.lastFolder(); l != nil {
+	if l := p.startFolder(); l != nil {
 		d.SetLocation(l)
 	}
 	d.Show()
 }
 
-// Dropped handles files dropped on the window: images are QR codes, other
-// files are read as the artefact.
+// Dropped handles files dropped on the window: images, frames.txt and
+// folders are QR codes, another file is read as the artefact.
 func (p *importPanel) Dropped(paths []string) {
-	var images []string
+	var qrs []string
 	for _, path := range paths {
-		switch strings.ToLower(filepath.Ext(path)) {
-		case ".png", ".jpg", ".jpeg":
-			images = append(images, path)
+		st, err := os.Stat(path)
+		switch {
+		case err == nil && st.IsDir():
+			qrs = append(qrs, path)
+		case isQRName(path):
+			qrs = append(qrs, path)
 		default:
 			p.ImportFile(path)
 			return
 		}
 	}
-	if len(images) > 0 {
-		p.AddQRFiles(images)
+	if len(qrs) > 0 {
+		p.AddQRFiles(qrs)
 	}
+}
+
+func isQRName(path string) bool {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".png", ".jpg", ".jpeg":
+		return true
+	}
+	return strings.EqualFold(filepath.Base(path), "frames.txt")
 }
 
 // ImportFile reads the artefact in the file at path.
@@ -550,52 +709,68 @@ func (p *importPanel) onPaste() {
 }
 
 func (p *importPanel) onAddQR() {
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil || r == nil {
+	start := ""
+	if l := p.startFolder(); l != nil {
+		start = l.Path()
+	}
+	pickQRFiles(p.u.win, start, p.AddQRFiles)
+}
+
+func (p *importPanel) onAddFolder() {
+	d := dialog.NewFolderOpen(func(dir fyne.ListableURI, err error) {
+		if err != nil || dir == nil {
 			return
 		}
-		path := r.URI().Path()
-		r.Close()
-		p.AddQRFiles([]string{path})
+		p.AddQRFiles([]string{dir.Path()})
 	}, p.u.win)
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".png", ".jpg", ".jpeg", ".txt"}))
-	if l := p.lastFolder(); l != nil {
+	if l := p.startFolder(); l != nil {
 		d.SetLocation(l)
 	}
 	d.Show()
 }
 
-// AddQRFiles adds QR images (or frame files) and tries to reassemble the
-// artefact from every image added so far.
+// AddQRFiles adds QR images, frame files or folders of them to the QR
+// session. Each file is judged alone: one that holds another artefact is
+// turned away, saying so, and the parts already in stay.
 func (p *importPanel) AddQRFiles(paths []string) {
-	if len(paths) > 0 {
-		p.u.prefs().SetString(prefImportFolder, filepath.Dir(paths[0]))
+	if len(paths) == 0 {
+		return
 	}
-	p.qrFiles = append(p.qrFiles, paths...)
-	files := append([]string(nil), p.qrFiles...)
+	p.u.prefs().SetString(prefImportFolder, filepath.Dir(paths[0]))
+	q := p.session
+	var results []app.QRFileResult
 	p.start("Reading the QR codes", func(ctx context.Context, progress func(app.Event)) (*app.ArtefactView, error) {
-		v, st, err := p.svc.ImportQR(ctx, files, p.want, progress)
-		p.u.thread.Do(func() {
-			switch {
-			case st.Parts == 0:
-				p.QRState.SetText("")
-			case len(st.Missing) == 0:
-				p.QRState.SetText(fmt.Sprintf("QR codes: all %d parts read.", st.Parts))
-			default:
-				p.QRState.SetText(fmt.Sprintf("QR codes: %d of %d parts read; still missing part(s) %s. Add more images.",
-					len(st.Found), st.Parts, joinInts(st.Missing)))
-			}
-		})
-		return v, err
+		var err error
+		results, err = q.Add(ctx, paths, progress)
+		p.u.thread.Do(func() { p.showQR(results) })
+		if err != nil {
+			return nil, err
+		}
+		return q.Artefact(), nil
 	})
 }
 
-func joinInts(ns []int) string {
-	s := make([]string, len(ns))
-	for i, n := range ns {
-		s[i] = fmt.Sprint(n)
+// showQR shows how far the QR session has come and what each file gave.
+func (p *importPanel) showQR(results []app.QRFileResult) {
+	for _, r := range results {
+		name := filepath.Base(r.File)
+		switch {
+		case r.Problem != "":
+			p.lines = append(p.lines, "Turned away: "+r.Problem)
+		case len(r.Parts) > 0:
+			p.lines = append(p.lines, fmt.Sprintf("Accepted %s: part(s) %s", name, app.Ranges(r.Parts)))
+		default:
+			p.lines = append(p.lines, fmt.Sprintf("%s: only parts already in", name))
+		}
 	}
-	return strings.Join(s, ", ")
+	if len(p.lines) > 50 {
+		p.lines = p.lines[len(p.lines)-50:]
+	}
+	p.QRFiles.SetText(strings.Join(p.lines, "\n"))
+	p.QRState.SetText("QR codes: " + p.session.Progress())
+	if p.session.Status().Parts > 0 || len(p.lines) > 0 {
+		p.ClearQR.Enable()
+	}
 }
 
 func (p *importPanel) start(title string, work func(context.Context, func(app.Event)) (*app.ArtefactView, error)) {
@@ -606,10 +781,86 @@ func (p *importPanel) start(title string, work func(context.Context, func(app.Ev
 		return err
 	}, func(err error) {
 		if err == nil && got != nil {
-			p.qrFiles = nil
+			p.session.Clear()
+			p.lines = nil
+			p.ClearQR.Disable()
 			if p.Imported != nil {
 				p.Imported(got)
 			}
 		}
 	})
+}
+
+// pickQRFiles lets the user choose several QR images (and frames.txt) of
+// one folder at once, which Fyne's open dialog cannot: the files are listed
+// with a check box each, all checked; "Change folder…" picks another.
+func pickQRFiles(win fyne.Window, start string, onPick func([]string)) {
+	var files []string
+	checked := map[int]bool{}
+	folder := widget.NewLabel("")
+	folder.Wrapping = fyne.TextWrapBreak
+	list := widget.NewList(func() int { return len(files) },
+		func() fyne.CanvasObject { return widget.NewCheck("", nil) },
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			c := o.(*widget.Check)
+			c.Text = filepath.Base(files[i])
+			c.OnChanged = nil
+			c.SetChecked(checked[i])
+			c.OnChanged = func(on bool) { checked[i] = on }
+			c.Refresh()
+		})
+	load := func(dir string) {
+		files, checked = nil, map[int]bool{}
+		folder.SetText("Folder: " + dir)
+		if inner, err := app.QRInputsIn(dir); err == nil {
+			files = inner
+		} else {
+			folder.SetText("Folder: " + dir + "\n" + app.Explain(err).Reason)
+		}
+		for i := range files {
+			checked[i] = true
+		}
+		list.Refresh()
+	}
+	if start != "" {
+		load(start)
+	}
+	change := widget.NewButtonWithIcon("Change folder…", theme.FolderOpenIcon(), func() {
+		d := dialog.NewFolderOpen(func(dir fyne.ListableURI, err error) {
+			if err == nil && dir != nil {
+				load(dir.Path())
+			}
+		}, win)
+		if start != "" {
+			if l, err := storage.ListerForURI(storage.NewFileURI(start)); err == nil {
+				d.SetLocation(l)
+			}
+		}
+		d.Show()
+	})
+	all := widget.NewButton("Select all", func() {
+		for i := range files {
+			checked[i] = true
+		}
+		list.Refresh()
+	})
+	none := widget.NewButton("Select none", func() {
+		checked = map[int]bool{}
+		list.Refresh()
+	})
+	body := container.NewBorder(container.NewVBox(folder, container.NewHBox(change, all, none)), nil, nil, nil, list)
+	d := dialog.NewCustomConfirm("Add QR images", "Add", "Cancel", body, func(ok bool) {
+		if !ok {
+			return
+		}
+		var picked []string
+		for i, f := range files {
+			if checked[i] {
+				picked = append(picked, f)
+			}
+		}
+		onPick(picked)
+	}, win)
+	d.Resize(fyne.NewSize(560, 420))
+	d.Show()
 }

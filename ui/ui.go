@@ -3,10 +3,13 @@ package ui
 import (
 	"context"
 	"fmt"
+	"image/color"
 	"sync"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -44,7 +47,7 @@ type UI struct {
 
 	// Start screen widgets, exported for tests.
 	Disconnected, Connected, Training *widget.Button
-	Appearance                        *widget.Select
+	Appearance, TextSize              *widget.Select
 
 	// Screens, built on first use and kept while the window is open.
 	Disc    *DisconnectedScreen
@@ -76,9 +79,7 @@ func New(a fyne.App, win fyne.Window, svc *app.Service, opts app.GUIOptions) *UI
 	u.ctx, u.cancel = context.WithCancel(context.Background())
 	u.Status = widget.NewLabel("")
 	u.root = container.NewStack()
-	if look := u.prefs().StringWithFallback(prefAppearance, "system"); look != "system" {
-		applyAppearance(a, look)
-	}
+	applyAppearance(a, u.prefs().StringWithFallback(prefAppearance, "system"), u.prefs().StringWithFallback(prefTextSize, textScales[0]))
 	win.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) {
 		var paths []string
 		for _, x := range uris {
@@ -89,6 +90,7 @@ func New(a fyne.App, win fyne.Window, svc *app.Service, opts app.GUIOptions) *UI
 		u.Dropped(paths)
 	})
 	win.SetOnClosed(u.Close)
+	win.SetCloseIntercept(u.onCloseRequest)
 	u.addShortcuts()
 	if opts.Training {
 		u.showSide(SideTraining)
@@ -127,6 +129,30 @@ func (u *UI) Close() {
 	}
 }
 
+// onCloseRequest closes the window, asking first while an activation or a
+// removal runs: the stamp may finish it on its own, and the user should
+// know how to find out.
+func (u *UI) onCloseRequest() {
+	var running *DisconnectedScreen
+	for _, d := range []*DisconnectedScreen{u.Disc, u.TrainingDisc} {
+		if d != nil && d.longRunning() {
+			running = d
+		}
+	}
+	if running == nil {
+		u.win.Close()
+		return
+	}
+	dialog.ShowConfirm("Close while the stamp is working?",
+		"An activation or a removal of the activation is running on the stamp. If you close now, it is cancelled here, but the stamp may finish it on its own.\n\n"+
+			"Afterwards, start AzS Courier again, connect to the stamp, and check its activation in the administrator portal (Region management) before you try again. The custody ledger records the step as cancelled by the user.",
+		func(yes bool) {
+			if yes {
+				u.win.Close()
+			}
+		}, u.win)
+}
+
 // Wait waits until the PEP sessions Close began closing are closed, so that
 // the program can exit without leaving a session open on the stamp.
 func (u *UI) Wait() { u.ending.Wait() }
@@ -137,9 +163,30 @@ func (u *UI) addShortcuts() {
 	c := u.win.Canvas()
 	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyH, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) { u.showHistory() })
 	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyHome, Modifier: fyne.KeyModifierAlt}, func(fyne.Shortcut) { u.showStart() })
-	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.Key1, Modifier: fyne.KeyModifierAlt}, func(fyne.Shortcut) { u.showSide(SideDisconnected) })
-	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.Key2, Modifier: fyne.KeyModifierAlt}, func(fyne.Shortcut) { u.showSide(SideConnected) })
-	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.Key3, Modifier: fyne.KeyModifierAlt}, func(fyne.Shortcut) { u.showSide(SideTraining) })
+	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.Key1, Modifier: fyne.KeyModifierAlt}, func(fyne.Shortcut) { u.AltSide(1) })
+	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.Key2, Modifier: fyne.KeyModifierAlt}, func(fyne.Shortcut) { u.AltSide(2) })
+	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.Key3, Modifier: fyne.KeyModifierAlt}, func(fyne.Shortcut) { u.AltSide(3) })
+}
+
+// AltSide is Alt+1, Alt+2 and Alt+3: the disconnected side, the connected
+// side, training. In training they pick its tabs instead (its two sides
+// and its history), so that a rehearsal never moves to the real PEP or
+// Azure by a slip of the keys.
+func (u *UI) AltSide(n int) {
+	if u.side == SideTraining {
+		if u.TrainingTabs != nil && n >= 1 && n <= 3 {
+			u.TrainingTabs.SelectIndex(n - 1)
+		}
+		return
+	}
+	switch n {
+	case 1:
+		u.showSide(SideDisconnected)
+	case 2:
+		u.showSide(SideConnected)
+	case 3:
+		u.showSide(SideTraining)
+	}
 }
 
 func (u *UI) refreshStatus() {
@@ -299,8 +346,13 @@ func (u *UI) showTraining() {
 // TrainingReady reports whether the training simulators are running.
 func (u *UI) TrainingReady() bool { return u.trainingView != nil }
 
+// trainingBanner is black on amber in both themes (12:1), so that it cannot
+// be mistaken for the real thing and stays readable.
 func trainingBanner() fyne.CanvasObject {
-	l := widget.NewLabelWithStyle(TrainingBanner, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
-	l.Importance = widget.WarningImportance
-	return container.NewVBox(l, widget.NewSeparator())
+	bg := canvas.NewRectangle(color.NRGBA{0xff, 0xc1, 0x07, 0xff})
+	txt := canvas.NewText(TrainingBanner, color.Black)
+	txt.TextStyle = fyne.TextStyle{Bold: true}
+	txt.Alignment = fyne.TextAlignCenter
+	txt.TextSize = theme.TextSize() * 1.1
+	return container.NewStack(bg, container.NewPadded(txt))
 }
