@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/binary"
 	"log/slog"
 	"net"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -117,11 +120,34 @@ func FuzzParseEncrypted(f *testing.F) {
 	})
 }
 
-// FuzzParseRequest feeds WS-Man request envelopes, seeded with every
-// request of the shared pypsrp recordings.
-func FuzzParseRequest(f *testing.F) {
-	for _, name := range []string{"test_psrp_with_jea_configuration.yml", "test_psrp_open_runspace.yml",
-		"test_psrp_multiple_invocations.yml", "test_psrp_small_msg_size.yml", "test_psrp_with_input.yml"} {
+// maxFuzzInput bounds the inputs the request fuzzers look at: a WS-Man
+// request is a few KiB; the fuzzer's time is better spent on structure
+// than on megabytes of base64.
+const maxFuzzInput = 16 << 10
+
+// payloadContent matches the base64 PSRP payloads of an envelope.
+var payloadContent = regexp.MustCompile(`(<(?:[A-Za-z0-9_]+:)?(?:creationXml|Arguments|Stream)\b[^>]*>)([^<]*)(</)`)
+
+// smallSeed cuts the base64 payloads of a recorded request to their first
+// 48 bytes (still valid base64): seeds of many KiB make the fuzzer spend
+// its time minimising them (each new finding is minimised for up to a
+// minute) instead of executing.
+func smallSeed(req string) []byte {
+	return payloadContent.ReplaceAllFunc([]byte(req), func(m []byte) []byte {
+		parts := payloadContent.FindSubmatch(m)
+		data, err := base64.StdEncoding.DecodeString(string(parts[2]))
+		if err != nil || len(data) <= 48 {
+			return m
+		}
+		return append(append(append([]byte(nil), parts[1]...), base64.StdEncoding.EncodeToString(data[:48])...), parts[3]...)
+	})
+}
+
+// recordedRequests returns the requests of shared pypsrp recordings,
+// rewritten for the PEP's ResourceURI.
+func recordedRequests(f *testing.F, names ...string) []string {
+	var out []string
+	for _, name := range names {
 		var rec struct {
 			Messages []struct {
 				Request string `yaml:"request"`
@@ -131,11 +157,26 @@ func FuzzParseRequest(f *testing.F) {
 			f.Fatal(err)
 		}
 		for _, m := range rec.Messages {
-			f.Add([]byte(m.Request))
+			out = append(out, strings.NewReplacer("http://schemas.microsoft.com/powershell/JEARole", ResourceURI,
+				"http://schemas.microsoft.com/powershell/Microsoft.PowerShell", ResourceURI).Replace(m.Request))
 		}
+	}
+	return out
+}
+
+// FuzzParseRequest feeds WS-Man request envelopes to the request parser,
+// seeded with every request of the shared pypsrp recordings (payloads cut
+// short).
+func FuzzParseRequest(f *testing.F) {
+	for _, req := range recordedRequests(f, "test_psrp_with_jea_configuration.yml", "test_psrp_open_runspace.yml",
+		"test_psrp_multiple_invocations.yml", "test_psrp_small_msg_size.yml", "test_psrp_with_input.yml") {
+		f.Add(smallSeed(req))
 	}
 	f.Add([]byte("<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\"/>"))
 	f.Fuzz(func(t *testing.T, body []byte) {
+		if len(body) > maxFuzzInput {
+			return
+		}
 		r, fault := parseRequest(body)
 		if (r == nil) == (fault == nil) {
 			t.Fatalf("got request %v and fault %v: want exactly one", r != nil, fault != nil)
@@ -208,51 +249,102 @@ func fuzzServer() *Server {
 			RegionName: "local", DomainFQDN: "azs.local", Now: time.Now, Rand: rand.Reader},
 		domain: "AZS", user: "CloudAdmin", log: slog.New(slog.DiscardHandler),
 		ctx: ctx, cancel: cancel, shells: make(map[string]*shell), url: "http://127.0.0.1:5985/wsman",
+		started: time.Now(), faultsSet: make(chan struct{}),
 	}
 }
 
-// FuzzHandleWSMan feeds whole requests to the WS-Man and PSRP server logic,
-// seeded with every recorded request (for the PEP's ResourceURI): a
-// recorded Create followed by the fuzzed message. It must never panic, and
-// every reply must be a SOAP envelope.
+// shellIDPattern finds the ShellId of a recorded request.
+var shellIDPattern = regexp.MustCompile(`(?:ShellId="|Name="ShellId">)([0-9A-Fa-f-]{36})`)
+
+// bodyPattern finds the body of a recorded request.
+var bodyPattern = regexp.MustCompile(`(?s)<s:Body>(.*)</s:Body>`)
+
+// FuzzHandleWSMan feeds requests to the WS-Man and PSRP server logic below
+// HTTP, NTLM and the envelope header (FuzzParseRequest covers the
+// header): the fuzzer picks the action and writes the body, the harness
+// puts them into a fixed header for a pool opened once with a recorded
+// Create. Seeds are the action and body of every recorded request, their
+// payloads cut short. Receives never wait: the request's context is
+// already cancelled, so only output already queued is returned. Between
+// inputs the pool's pipelines are dropped (and the pool opened again if
+// the input deleted it), so every input meets the same state. It must
+// never panic, and every reply must be a SOAP envelope.
 func FuzzHandleWSMan(f *testing.F) {
-	var create string
-	for _, name := range []string{"test_psrp_with_jea_configuration.yml", "test_psrp_open_runspace.yml",
-		"test_psrp_multiple_invocations.yml", "test_psrp_with_input.yml"} {
-		var rec struct {
-			Messages []struct {
-				Request string `yaml:"request"`
-			} `yaml:"messages"`
-		}
-		if err := yaml.Unmarshal(testutil.ReadShared(f, "psrp", name), &rec); err != nil {
-			f.Fatal(err)
-		}
-		for _, m := range rec.Messages {
-			req := strings.NewReplacer("http://schemas.microsoft.com/powershell/JEARole", ResourceURI,
-				"http://schemas.microsoft.com/powershell/Microsoft.PowerShell", ResourceURI).Replace(m.Request)
-			if create == "" && strings.Contains(req, "transfer/Create<") {
-				create = req
-			}
-			f.Add([]byte(req))
+	reqs := recordedRequests(f, "test_psrp_with_jea_configuration.yml", "test_psrp_open_runspace.yml",
+		"test_psrp_multiple_invocations.yml", "test_psrp_with_input.yml")
+	var create, shellID string
+	for _, req := range reqs {
+		if strings.Contains(req, "transfer/Create<") {
+			create, shellID = req, shellIDPattern.FindStringSubmatch(req)[1]
+			break
 		}
 	}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		s := fuzzServer()
-		defer s.cancel()
-		c1, c2 := net.Pipe()
-		defer c1.Close()
-		defer c2.Close()
-		cs := &connState{conn: c1, identity: `AZS\CloudAdmin`}
-		for _, msg := range [][]byte{[]byte(create), body} {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
-			status, reply, err := s.handleWSMan(ctx, cs, msg)
-			cancel()
-			if err != nil {
-				continue // a long poll ended by the deadline
+	actions := []string{actionCreate, actionDelete, actionCommand, actionSend, actionReceive, actionSignal}
+	for _, req := range reqs {
+		r, fault := parseRequest([]byte(req))
+		body := bodyPattern.FindStringSubmatch(req)
+		if fault != nil || body == nil {
+			continue
+		}
+		if m := shellIDPattern.FindStringSubmatch(body[1]); m != nil {
+			body[1] = strings.ReplaceAll(body[1], m[1], shellID)
+		}
+		f.Add(uint8(slices.Index(actions, r.Header.Action)), smallSeed(body[1]))
+	}
+	s := fuzzServer()
+	f.Cleanup(s.cancel)
+	c1, c2 := net.Pipe()
+	f.Cleanup(func() { c1.Close(); c2.Close() })
+	cs := &connState{conn: c1, identity: `AZS\CloudAdmin`}
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	open := func(t testing.TB) {
+		if status, reply, err := s.handleWSMan(done, cs, []byte(create)); err != nil || status != 200 {
+			t.Fatalf("recorded Create: %d %v %.200s", status, err, reply)
+		}
+	}
+	open(f)
+	header := func(action string) string {
+		return `<s:Envelope xmlns:s="` + nsSOAP + `" xmlns:wsa="` + nsAddr + `" xmlns:wsman="` + nsWSMan + `" xmlns:rsp="` + nsShell + `"><s:Header>` +
+			`<wsa:Action s:mustUnderstand="true">` + action + `</wsa:Action><wsa:MessageID>uuid:00000000-0000-4000-8000-000000000001</wsa:MessageID>` +
+			`<wsman:OperationTimeout>PT20S</wsman:OperationTimeout><wsman:ResourceURI s:mustUnderstand="true">` + ResourceURI + `</wsman:ResourceURI>` +
+			`<wsman:OptionSet s:mustUnderstand="true"><wsman:Option MustComply="true" Name="protocolversion">2.3</wsman:Option></wsman:OptionSet>` +
+			`<wsman:SelectorSet><wsman:Selector Name="ShellId">` + shellID + `</wsman:Selector></wsman:SelectorSet></s:Header><s:Body>`
+	}
+	headers := make([]string, len(actions))
+	for i, a := range actions {
+		headers[i] = header(a)
+	}
+	f.Fuzz(func(t *testing.T, action uint8, body []byte) {
+		if len(body) > maxFuzzInput {
+			return
+		}
+		msg := append([]byte(headers[int(action)%len(headers)]), body...)
+		msg = append(msg, "</s:Body></s:Envelope>"...)
+		status, reply, err := s.handleWSMan(done, cs, msg)
+		if err == nil && ((status != 200 && status != 500) || !bytes.HasPrefix(reply, []byte("<s:Envelope"))) {
+			t.Fatalf("status %d, reply %.80q", status, reply)
+		}
+		// Back to one freshly opened pool with nothing running.
+		s.mu.Lock()
+		for id, sh := range s.shells {
+			for _, p := range sh.pipes {
+				if p.cancel != nil {
+					p.cancel()
+				}
 			}
-			if (status != 200 && status != 500) || !bytes.HasPrefix(reply, []byte("<s:Envelope")) {
-				t.Fatalf("status %d, reply %.80q", status, reply)
+			if id != shellID {
+				delete(s.shells, id)
 			}
+		}
+		sh := s.shells[shellID]
+		if sh != nil {
+			sh.pipes, sh.holder, sh.waiting = map[string]*pipeline{}, nil, nil
+		}
+		s.invs, s.sessions = nil, nil
+		s.mu.Unlock()
+		if sh == nil {
+			open(t)
 		}
 	})
 }
