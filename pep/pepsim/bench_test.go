@@ -4,10 +4,13 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/azs-courier/azs-courier/internal/testutil"
 	"github.com/azs-courier/azs-courier/pep"
 	"github.com/azs-courier/azs-courier/pep/pepsim"
+	"github.com/azs-courier/azs-courier/pep/psrp"
+	"github.com/azs-courier/azs-courier/pep/wsman"
 )
 
 func benchClient(b *testing.B, srv *pepsim.Server) *pep.Client {
@@ -52,24 +55,29 @@ func BenchmarkTokenRoundTrip(b *testing.B) {
 // TestMasterzenEncryption measures).
 func BenchmarkPEPOperations(b *testing.B) {
 	key := strings.TrimSpace(string(testutil.ReadShared(b, "tokens", "activation-key-4node.txt")))
+	token := func(ctx context.Context, c *pep.Client) error {
+		_, err := c.NewRegistrationToken(ctx, pep.TokenOptions{BillingModel: pep.BillingCapacity, AgreementNumber: "EA-1"})
+		return err
+	}
 	ops := []struct {
-		name string
-		run  func(ctx context.Context, c *pep.Client) error
+		name  string
+		nodes int
+		run   func(ctx context.Context, c *pep.Client) error
 	}{
-		{"token", func(ctx context.Context, c *pep.Client) error {
-			_, err := c.NewRegistrationToken(ctx, pep.TokenOptions{BillingModel: pep.BillingCapacity, AgreementNumber: "EA-1"})
-			return err
-		}},
-		{"activate", func(ctx context.Context, c *pep.Client) error { return c.NewActivation(ctx, key) }},
-		{"deactivate", func(ctx context.Context, c *pep.Client) error { return c.RemoveActivation(ctx) }},
+		// On a 4-node stamp the token is preceded by Set-RegistrationKeyPair
+		// (two pipelines); on one node it is New-RegistrationToken alone.
+		{"token", 4, token},
+		{"token-1node", 1, token},
+		{"activate", 4, func(ctx context.Context, c *pep.Client) error { return c.NewActivation(ctx, key) }},
+		{"deactivate", 4, func(ctx context.Context, c *pep.Client) error { return c.RemoveActivation(ctx) }},
 	}
 	for _, op := range ops {
 		b.Run(op.name, func(b *testing.B) {
-			srv := start(b, pepsim.Options{CloudID: "b8a1abcd-1a69-46c7-8da4-f9fc3c6da5d7", Nodes: 4})
+			srv := start(b, pepsim.Options{CloudID: "b8a1abcd-1a69-46c7-8da4-f9fc3c6da5d7", Nodes: op.nodes})
 			ctx := context.Background()
 			c := benchClient(b, srv)
 			defer c.Close(ctx)
-			if op.name == "token" {
+			if strings.HasPrefix(op.name, "token") {
 				// The client reads the stamp once per session; keep that
 				// out of the token's figures.
 				if _, err := c.StampInformation(ctx); err != nil {
@@ -92,4 +100,47 @@ func BenchmarkPEPOperations(b *testing.B) {
 			b.ReportMetric(4*msgs, "masterzen-requests/op")
 		})
 	}
+}
+
+// BenchmarkWaitAfterFaultedPipeline measures how long the pool's next
+// command waits after a pipeline whose Receive ended in a WS-Man fault in
+// the middle of a 30-minute activation (real time): the client signals the
+// faulted pipeline ([MS-PSRP] 3.1.5.3.13), the simulator frees the
+// runspace, and the next command runs at once. Without the Signal it would
+// wait for the rest of the activation.
+func BenchmarkWaitAfterFaultedPipeline(b *testing.B) {
+	srv := start(b, pepsim.Options{ActivationDelay: 30 * time.Minute})
+	tr, err := wsman.NewHTTPTransport(srv.URL(), wsman.HTTPOptions{User: srv.User(), Password: testPassword})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tr.Close()
+	ctx := context.Background()
+	pool, err := psrp.Open(ctx, &wsman.Client{Transport: tr, To: srv.URL()}, psrp.PoolOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer pool.Close(ctx)
+	key := strings.TrimSpace(string(testutil.ReadShared(b, "tokens", "activation-key-4node.txt")))
+	activate := psrp.CreatePipeline{Statements: [][]psrp.Command{{{Name: "New-AzureStackActivation", Parameters: []psrp.Parameter{
+		{Name: "ActivationKey", Value: psrp.String(key)}, {Name: "TimeoutInSeconds", Value: psrp.Int32(1800)}}}}}}
+	stamp := psrp.CreatePipeline{Statements: [][]psrp.Command{{{Name: "Get-AzureStackStampInformation"}}}}
+	var wait time.Duration
+	n := 0
+	for b.Loop() {
+		srv.SetFaults(pepsim.Faults{InternalErrors: 1, InternalErrorAction: "Receive"})
+		if _, err := pool.Invoke(ctx, activate, psrp.InvokeOptions{}); err == nil {
+			b.Fatal("activation went through the fault")
+		}
+		start := time.Now()
+		short, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err := pool.Invoke(short, stamp, psrp.InvokeOptions{})
+		cancel()
+		if err != nil {
+			b.Fatalf("next command: %v", err)
+		}
+		wait += time.Since(start)
+		n++
+	}
+	b.ReportMetric(float64(wait.Microseconds())/1000/float64(n), "next-command-ms")
 }
