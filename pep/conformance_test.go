@@ -412,3 +412,47 @@ func traceMessages(t *testing.T, b []byte) []psrp.TraceMessage {
 	}
 	return msgs
 }
+
+// TestHostileHeaders: a server on the WinRM port that answers 401 with
+// header lines without end fails Dial at once with an error naming the
+// host, without retries.
+func TestHostileHeaders(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var conns atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			go func() {
+				defer c.Close()
+				_, _ = c.Read(make([]byte, 4096))
+				_, _ = c.Write([]byte("HTTP/1.1 401 Unauthorized\r\n"))
+				line := []byte("WWW-Authenticate: Negotiate " + strings.Repeat("A", 64) + "\r\n")
+				for range 1 << 20 {
+					if _, err := c.Write(line); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	start := time.Now()
+	_, err = pep.Dial(context.Background(), pep.Options{Hosts: []string{ln.Addr().String()}, User: `AZS\CloudAdmin`, Password: "x", RetryDelay: time.Second})
+	var pe *pep.Error
+	if !errors.As(err, &pe) || !errors.Is(err, wsman.ErrResponseTooLarge) || !strings.Contains(err.Error(), ln.Addr().String()) || !strings.Contains(pe.Advice, "WinRM") {
+		t.Errorf("got %v, want ErrResponseTooLarge naming the host, with advice", err)
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("%d connections, want 1 (not retried)", n)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("failed after %v", d)
+	}
+}

@@ -7,7 +7,9 @@
 // The encoding half (fragment.go, message.go, clixml.go, objects.go) is
 // symmetric: a client builds CREATE_PIPELINE and parses PIPELINE_OUTPUT, and a
 // server (pep/pepsim) parses CREATE_PIPELINE and builds PIPELINE_OUTPUT with
-// the same types.
+// the same types. securestring.go holds the session key exchange and
+// SecureString encryption both sides use, with the standard library's
+// crypto; scrub.go blanks SecureStrings in traces.
 //
 // Package psrp must never import app, ui, courier, azure or Fyne; it depends
 // only on pep/wsman for the shell operations.
