@@ -84,8 +84,17 @@ func runGUI(ctx context.Context, env *app.Env, log io.Writer, opts app.GUIOption
 	// benchmark: tour the training round trip, save PNGs of the window in
 	// DIR, print the figures on stderr and quit. AZS_COURIER_SCREENSHOT=-
 	// tours without saving pictures (the benchmark's memory figure).
+	// AZS_COURIER_SCREENSHOT_SIZE=WxH and AZS_COURIER_SCREENSHOT_THEME=light
+	// or dark set the window's size and theme for the tour.
 	var tourErr error
 	if dir := env.Getenv("AZS_COURIER_SCREENSHOT"); dir != "" {
+		if look := env.Getenv("AZS_COURIER_SCREENSHOT_THEME"); look != "" {
+			u.SetAppearance(look)
+		}
+		var width, height float32
+		if _, err := fmt.Sscanf(env.Getenv("AZS_COURIER_SCREENSHOT_SIZE"), "%fx%f", &width, &height); err == nil {
+			w.Resize(fyne.NewSize(width, height))
+		}
 		a.Lifecycle().SetOnStarted(func() {
 			go func() {
 				tourErr = screenshotTour(ctx, w, u, dir, started, log)

@@ -64,7 +64,7 @@ func Main(ctx context.Context, args []string, env *Env) int {
 	}
 	root := newRootCmd(env)
 	root.SetArgs(args)
-	cmd, err := execute(ctx, root)
+	cmd, err := execute(ctx, root, args)
 	if err == nil {
 		return ExitOK
 	}
@@ -91,11 +91,19 @@ func Main(ctx context.Context, args []string, env *Env) int {
 // without it.
 const stopGrace = time.Second
 
+// mainThread marks a command (the GUI) that must run on the caller's
+// goroutine: the windowing system wants the main thread.
+const mainThread = "main-thread"
+
 // execute runs root under ctx. When ctx is cancelled (Ctrl-C, SIGTERM), the
 // command gets stopGrace to return; one blocked where no context reaches
 // (a read of standard input) is then left behind, and the run ends as
-// interrupted all the same.
-func execute(ctx context.Context, root *cobra.Command) (*cobra.Command, error) {
+// interrupted all the same. A command marked mainThread runs on this
+// goroutine, and ends on cancellation by itself.
+func execute(ctx context.Context, root *cobra.Command, args []string) (*cobra.Command, error) {
+	if c, _, err := root.Find(args); err == nil && c.Annotations[mainThread] == "true" {
+		return root.ExecuteContextC(ctx)
+	}
 	type result struct {
 		cmd *cobra.Command
 		err error

@@ -93,9 +93,10 @@ func requireFlags(cmd *cobra.Command, names ...string) error {
 func newGUICmd(env *Env) *cobra.Command {
 	var opts app.GUIOptions
 	cmd := &cobra.Command{
-		Use:   "gui",
-		Short: "Open the GUI (the default without a command)",
-		Args:  usageArgs(cobra.NoArgs),
+		Use:         "gui",
+		Short:       "Open the GUI (the default without a command)",
+		Annotations: map[string]string{mainThread: "true"},
+		Args:        usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if env.RunGUI == nil {
 				return fmt.Errorf("this build has no GUI; use the commands listed by 'azs-courier --help'")

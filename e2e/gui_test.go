@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/png"
 	"os"
@@ -33,7 +34,7 @@ func startXvfb(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-displayfd", "3", "-screen", "0", "1280x900x24", "-nolisten", "tcp")
+	cmd := exec.Command(bin, "-displayfd", "3", "-screen", "0", "1920x1200x24", "-nolisten", "tcp")
 	cmd.ExtraFiles = []*os.File{w}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start Xvfb: %v", err)
@@ -61,61 +62,82 @@ func startXvfb(t *testing.T) string {
 	return ""
 }
 
+// tourShots are the screens ui.Tour photographs: every step of both sides.
+var tourShots = []string{"start", "disconnected-connect", "disconnected-connect-error", "disconnected-token", "disconnected-review",
+	"disconnected-export", "disconnected-export-saved", "disconnected-qr", "connected-signin", "connected-subscription",
+	"connected-registrations", "connected-import-partial", "connected-review", "connected-register", "connected-key",
+	"connected-export", "disconnected-import", "disconnected-activate", "disconnected-done", "disconnected-remove-activation", "history"}
+
 // TestGUIScreenshots runs the real binary's window under Xvfb through the
-// training round trip (AZS_COURIER_SCREENSHOT) and checks the PNGs of the
-// start screen and of both sides, left in test-output/gui for people to
-// look at.
+// training round trip (AZS_COURIER_SCREENSHOT) at 800×600 and 1366×768, in
+// the light and the dark theme, and checks the PNGs of every screen, left
+// in test-output/gui/<theme>-<size> for people to look at.
 func TestGUIScreenshots(t *testing.T) {
 	display := startXvfb(t)
-	out := filepath.Join(moduleRoot, "test-output", "gui")
-	os.RemoveAll(out)
+	root := filepath.Join(moduleRoot, "test-output", "gui")
+	os.RemoveAll(root)
 	xdg := filepath.Join(t.TempDir(), "xdg")
 	if err := os.Mkdir(xdg, 0o700); err != nil {
 		t.Fatal(err)
 	}
-
-	// Meanwhile, grab the real X screen once the window is drawn.
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	grabbed := make(chan string, 1)
-	go grabScreen(ctx, display, filepath.Join(out, "x11-first-frame.png"), grabbed)
-
-	r := runCLI(t, runOpts{Env: []string{"DISPLAY=" + display, "XDG_RUNTIME_DIR=" + xdg, "AZS_COURIER_SCREENSHOT=" + out}}, "gui")
-	if r.Code != 0 {
-		t.Fatalf("gui tour: exit %d\n%s", r.Code, r.Stderr)
-	}
-	for _, want := range []string{"bench: round-trip-s=", "bench: qr-frame-update-ms", "bench: rss-mb-after-round-trip="} {
-		if !strings.Contains(r.Stderr, want) {
-			t.Errorf("stderr lacks %q", want)
+	first := true
+	for _, size := range []string{"800x600", "1366x768"} {
+		for _, look := range []string{"light", "dark"} {
+			out := filepath.Join(root, look+"-"+size)
+			t.Run(look+"-"+size, func(t *testing.T) {
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				grabbed := make(chan string, 1)
+				if first {
+					// Meanwhile, grab the real X screen once the window is drawn.
+					go grabScreen(ctx, display, filepath.Join(root, "x11-first-frame.png"), grabbed)
+				}
+				r := runCLI(t, runOpts{Env: []string{"DISPLAY=" + display, "XDG_RUNTIME_DIR=" + xdg, "AZS_COURIER_SCREENSHOT=" + out,
+					"AZS_COURIER_SCREENSHOT_SIZE=" + size, "AZS_COURIER_SCREENSHOT_THEME=" + look}}, "gui")
+				if r.Code != 0 {
+					t.Fatalf("gui tour: exit %d\n%s", r.Code, r.Stderr)
+				}
+				if first {
+					for _, want := range []string{"bench: round-trip-s=", "bench: qr-frame-update-ms", "bench: rss-mb-after-round-trip="} {
+						if !strings.Contains(r.Stderr, want) {
+							t.Errorf("stderr lacks %q", want)
+						}
+					}
+				}
+				var w, h int
+				fmt.Sscanf(size, "%dx%d", &w, &h)
+				for _, name := range tourShots {
+					img := readPNG(t, filepath.Join(out, name+".png"))
+					if img == nil {
+						continue
+					}
+					if b := img.Bounds(); b.Dx() != w || b.Dy() != h {
+						t.Errorf("%s.png is %v, want the whole %s window", name, b, size)
+					}
+					if colours(img) < 3 {
+						t.Errorf("%s.png is blank", name)
+					}
+				}
+				// The QR code on screen must be readable by a scanner.
+				if data, err := os.ReadFile(filepath.Join(out, "disconnected-qr.png")); err == nil {
+					g, err := qr.ReadImage(data)
+					if err != nil {
+						t.Fatal(err)
+					}
+					found, err := qr.Decode(context.Background(), g, nil)
+					if err != nil || len(found) == 0 || !strings.HasPrefix(found[0], qr.Magic+":") {
+						t.Errorf("the QR code in disconnected-qr.png: got %q, %v; want an AGX1 frame", found, err)
+					}
+				}
+				if first {
+					cancel()
+					if p := <-grabbed; p != "" {
+						t.Logf("X11 screenshot of the first frame: %s", p)
+					}
+				}
+				first = false
+			})
 		}
-	}
-	for _, name := range []string{"start", "disconnected-token", "disconnected-review", "disconnected-qr",
-		"connected-signin", "connected-register", "disconnected-done", "history"} {
-		img := readPNG(t, filepath.Join(out, name+".png"))
-		if img == nil {
-			continue
-		}
-		if b := img.Bounds(); b.Dx() < 800 || b.Dy() < 600 {
-			t.Errorf("%s.png is %v, want the whole window", name, b)
-		}
-		if colours(img) < 3 {
-			t.Errorf("%s.png is blank", name)
-		}
-	}
-	// The QR code on screen must be readable by a scanner.
-	if data, err := os.ReadFile(filepath.Join(out, "disconnected-qr.png")); err == nil {
-		g, err := qr.ReadImage(data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		found, err := qr.Decode(context.Background(), g, nil)
-		if err != nil || len(found) == 0 || !strings.HasPrefix(found[0], qr.Magic+":") {
-			t.Errorf("the QR code in disconnected-qr.png: got %q, %v; want an AGX1 frame", found, err)
-		}
-	}
-	cancel()
-	if p := <-grabbed; p != "" {
-		t.Logf("X11 screenshot of the first frame: %s", p)
 	}
 }
 

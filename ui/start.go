@@ -56,3 +56,10 @@ func (u *UI) showStart() {
 		u.win.Canvas().Focus(focus)
 	}
 }
+
+// SetAppearance holds the theme to "light" or "dark" ("system" follows the
+// system), as the start screen's choice does, and remembers it.
+func (u *UI) SetAppearance(look string) {
+	u.prefs().SetString(prefAppearance, look)
+	applyAppearance(u.fyneApp, look, u.prefs().StringWithFallback(prefTextSize, textScales[0]))
+}

@@ -63,6 +63,22 @@ func (u *UI) Tour(ctx context.Context, shot func(name string) error, roundTripDo
 		return st, err
 	}
 	d, c := u.TrainingDisc, u.TrainingConn
+	settle()
+	if err := shot("disconnected-connect"); err != nil {
+		return st, err
+	}
+	// A mistake first, as people make them: the error and its fix wrap.
+	pw := ""
+	do(func() { pw = d.Password.Text; d.Password.SetText("not the password") })
+	tap(d.Connect)
+	if err := wait("the connect error", func() bool { return !d.connectTask.Running() && d.connectTask.ErrorText() != "" }); err != nil {
+		return st, err
+	}
+	settle()
+	if err := shot("disconnected-connect-error"); err != nil {
+		return st, err
+	}
+	do(func() { d.Password.SetText(pw) })
 
 	tap(d.Connect)
 	if err := wait("the token form", func() bool { return d.Step() == StepToken }); err != nil {
@@ -83,9 +99,18 @@ func (u *UI) Tour(ctx context.Context, shot func(name string) error, roundTripDo
 		return st, err
 	}
 	tap(d.ToExport)
+	settle()
+	if err := shot("disconnected-export"); err != nil {
+		return st, err
+	}
+	do(func() { d.Export.Sheet.SetChecked(true) })
 	tap(d.Export.Save)
 	if err := wait("the token saved", func() bool { return strings.Contains(d.Export.Result.Text, "Saved and read back") }); err != nil {
 		return st, fmt.Errorf("%w (%s)", err, d.Export.task.ErrorText())
+	}
+	settle()
+	if err := shot("disconnected-export-saved"); err != nil {
+		return st, err
 	}
 	tap(d.Export.ShowQR)
 	// Let the animation run, then time frames: show the next code and draw
@@ -117,11 +142,40 @@ func (u *UI) Tour(ctx context.Context, shot func(name string) error, roundTripDo
 	if err := wait("the sign-in", func() bool { return c.Subscription.Selected != "" }); err != nil {
 		return st, fmt.Errorf("%w (%s)", err, c.signInTask.ErrorText())
 	}
+	settle()
+	if err := shot("connected-subscription"); err != nil {
+		return st, err
+	}
+	tap(c.ShowRegs)
+	if err := wait("the registrations", func() bool { return !c.regsTask.Running() }); err != nil {
+		return st, err
+	}
+	settle()
+	if err := shot("connected-registrations"); err != nil {
+		return st, err
+	}
+	do(c.showSubscription)
 	tap(c.ToImport)
 	pngs, _ := filepath.Glob(filepath.Join(u.training.Drive, "registration-token-qr", "*.png"))
+	if len(pngs) > 1 {
+		// Part of the set first: the import says how far it has come.
+		do(func() { c.Import.AddQRFiles(pngs[:1]) })
+		if err := wait("the first QR image", func() bool { return !c.Import.task.Running() }); err != nil {
+			return st, err
+		}
+		settle()
+		if err := shot("connected-import-partial"); err != nil {
+			return st, err
+		}
+		pngs = pngs[1:]
+	}
 	do(func() { c.Import.AddQRFiles(pngs) })
 	if err := wait("the token read from QR", func() bool { return c.Step() == StepReview }); err != nil {
 		return st, fmt.Errorf("%w (%s)", err, c.Import.task.ErrorText())
+	}
+	settle()
+	if err := shot("connected-review"); err != nil {
+		return st, err
 	}
 	tap(c.ToRegister)
 	settle()
@@ -132,6 +186,10 @@ func (u *UI) Tour(ctx context.Context, shot func(name string) error, roundTripDo
 	if err := wait("the registration", func() bool { return c.Step() == StepKey }); err != nil {
 		return st, fmt.Errorf("%w (%s)", err, c.registerTask.ErrorText())
 	}
+	settle()
+	if err := shot("connected-key"); err != nil {
+		return st, err
+	}
 	tap(c.GetKey)
 	if err := wait("the activation key", func() bool { return c.Step() == StepExport }); err != nil {
 		return st, fmt.Errorf("%w (%s)", err, c.keyTask.ErrorText())
@@ -140,12 +198,24 @@ func (u *UI) Tour(ctx context.Context, shot func(name string) error, roundTripDo
 	if err := wait("the key saved", func() bool { return strings.Contains(c.Export.Result.Text, "Saved and read back") }); err != nil {
 		return st, fmt.Errorf("%w (%s)", err, c.Export.task.ErrorText())
 	}
+	settle()
+	if err := shot("connected-export"); err != nil {
+		return st, err
+	}
 
 	do(func() { u.TrainingTabs.SelectIndex(0) })
 	tap(d.ToImport)
+	settle()
+	if err := shot("disconnected-import"); err != nil {
+		return st, err
+	}
 	do(func() { d.Import.ImportFile(filepath.Join(u.training.Drive, "activation-key.txt")) })
 	if err := wait("the key check", func() bool { return d.Step() == StepActivate }); err != nil {
 		return st, fmt.Errorf("%w (%s)", err, d.Import.task.ErrorText())
+	}
+	settle()
+	if err := shot("disconnected-activate"); err != nil {
+		return st, err
 	}
 	tap(d.Activate)
 	if err := wait("the activation", func() bool { return d.Step() == StepDone }); err != nil {
@@ -160,6 +230,12 @@ func (u *UI) Tour(ctx context.Context, shot func(name string) error, roundTripDo
 	}
 	settle()
 	if err := shot("disconnected-done"); err != nil {
+		return st, err
+	}
+	do(d.showToken)
+	tap(d.RemoveAct)
+	settle()
+	if err := shot("disconnected-remove-activation"); err != nil {
 		return st, err
 	}
 	do(func() { u.TrainingTabs.SelectIndex(2) })
