@@ -402,8 +402,11 @@ func (p *RunspacePool) Invoke(ctx context.Context, pipeline CreatePipeline, opts
 	pl := &pipelineRun{pool: p, id: pid, cmdID: cmdID, opts: opts}
 	res, err := pl.run(ctx, frags[1:])
 	switch {
-	case err != nil && ctx.Err() != nil:
+	case err != nil && ended(ctx, err):
 		pl.stop()
+		if ctx.Err() == nil {
+			return res, fmt.Errorf("psrp: pipeline %s: %w", commandNames(pipeline), err)
+		}
 		return res, fmt.Errorf("psrp: pipeline %s: %w", commandNames(pipeline), ctx.Err())
 	case err != nil && (res == nil || !res.State.Terminal()):
 		p.terminate(ctx, cmdID, err)
@@ -429,6 +432,12 @@ func (p *RunspacePool) terminate(ctx context.Context, cmdID string, cause error)
 	}
 }
 
+// ended reports whether err comes from ctx ending (the connection's
+// deadline, set from ctx's, may fire a moment before ctx reports it).
+func ended(ctx context.Context, err error) bool {
+	return ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+}
+
 // commandFailed handles a Command that did not succeed. A fault means the
 // server did not create the pipeline; an InvalidSelectors fault means the
 // shell itself is gone. Without a reply the server may have created it,
@@ -441,8 +450,12 @@ func (p *RunspacePool) commandFailed(ctx context.Context, cmdID string, cause er
 		}
 		return
 	}
-	if ctx.Err() != nil {
-		return // stopped by the caller before the server answered
+	if ended(ctx, cause) {
+		// The caller gave up before the server answered: whether the
+		// pipeline started is unknown and there is no time to find out.
+		// Deleting the shell ends it either way.
+		p.broken = fmt.Errorf("psrp: Command %s was cut short (%v); the pipeline may be running", cmdID, cause)
+		return
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), signalTimeout)
 	defer cancel()
