@@ -121,7 +121,11 @@ type Client struct {
 
 // Dial opens a PEP session on the first ERCS address that answers, trying
 // the addresses in order, with the module's retries (3 attempts, 10 s
-// apart, no wait after the last). Wrong credentials are not retried.
+// apart, no wait after the last). What waiting cannot mend (wrong
+// credentials, a certificate that does not verify) is not retried, and an
+// address that accepted the connection but stopped answering is not tried
+// again. It warns (an Event) when the PEP's clock is more than
+// MaxClockSkew from this machine's.
 func Dial(ctx context.Context, opts Options) (*Client, error) {
 	if len(opts.Hosts) == 0 {
 		return nil, &Error{Op: "open PEP session", Err: errors.New("no ERCS address given"), Advice: "pass --pep HOST[,HOST…] with the ERCS VM IP addresses"}
@@ -271,11 +275,16 @@ func (c *Client) open(ctx context.Context, host string) error {
 	tr.Now = c.opts.Now
 	var t wsman.Transport = tr
 	if c.opts.Trace != nil {
-		secrets := []string{c.opts.Password}
-		if c.opts.Transcripts != nil {
-			secrets = append(secrets, c.opts.Transcripts.Password)
+		// One recorder for the client's whole life, so that a reopened
+		// session continues the same recording.
+		if c.rec == nil {
+			secrets := []string{c.opts.Password}
+			if c.opts.Transcripts != nil {
+				secrets = append(secrets, c.opts.Transcripts.Password)
+			}
+			c.rec = &wsman.Recorder{W: c.opts.Trace, Redact: secrets, Scrub: psrp.ScrubSecureStrings}
 		}
-		c.rec = &wsman.Recorder{Next: tr, W: c.opts.Trace, Redact: secrets, Scrub: psrp.ScrubSecureStrings}
+		c.rec.Next = tr
 		t = c.rec
 	}
 	wc := &wsman.Client{Transport: t, To: url, OperationTimeout: c.opts.OperationTimeout}
@@ -308,13 +317,20 @@ func (c *Client) EnableStats() {
 
 // invoke runs one cmdlet with named parameters and returns its output. The
 // error stream's records fail the call, as PowerShell's Invoke-Command with
-// -ErrorAction Stop would.
+// -ErrorAction Stop would. An unusable session is reopened first.
 func (c *Client) invoke(ctx context.Context, step, cmdlet string, params ...psrp.Parameter) ([]psrp.Value, error) {
 	c.mu.Lock()
 	closed := c.closed
 	c.mu.Unlock()
 	if closed {
 		return nil, &Error{Op: cmdlet, Host: c.host, Err: errors.New("the PEP session is closed")}
+	}
+	if c.pool.Err() != nil {
+		// The session is unusable (a pipeline could not be signalled or was
+		// cut short): open a new one first.
+		if err := c.reconnect(ctx); err != nil {
+			return nil, err
+		}
 	}
 	res, err := c.pool.Invoke(ctx, psrp.CreatePipeline{Statements: [][]psrp.Command{{{Name: cmdlet, Parameters: params}}}}, psrp.InvokeOptions{
 		OnRecord: func(r psrp.Record) { c.record(step, r) },
@@ -361,7 +377,7 @@ func (c *Client) record(step string, r psrp.Record) {
 // the module's warning and "Waiting ..." lines. Failures that cannot change
 // by waiting are not retried (see retryable). The session is reused when
 // it is still usable (a failed pipeline the client signalled); when it is
-// not, it is reopened, starting with the host that worked.
+// not, invoke reopens it, starting with the host that worked.
 func (c *Client) retry(ctx context.Context, step, warning string, op func() error) error {
 	var err error
 	for attempt := 1; attempt <= c.opts.Attempts; attempt++ {
@@ -379,19 +395,17 @@ func (c *Client) retry(ctx context.Context, step, warning string, op func() erro
 		if serr := sleep(ctx, c.opts.RetryDelay); serr != nil {
 			return err
 		}
-		if c.pool.Err() != nil {
-			// Release the old session on the server if it is still there,
-			// and open a new one.
-			dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			_ = c.pool.Close(dctx)
-			cancel()
-			hosts := append([]string{c.host}, without(c.opts.Hosts, c.host)...)
-			if cerr := c.connect(ctx, hosts); cerr != nil {
-				return cerr
-			}
-		}
 	}
 	return err
+}
+
+// reconnect releases the unusable session on the server if it is still
+// there (briefly) and opens a new one, starting with the host that worked.
+func (c *Client) reconnect(ctx context.Context) error {
+	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	_ = c.pool.Close(dctx)
+	cancel()
+	return c.connect(ctx, append([]string{c.host}, without(c.opts.Hosts, c.host)...))
 }
 
 func isPowerShellError(err error) bool {

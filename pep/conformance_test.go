@@ -456,3 +456,35 @@ func TestHostileHeaders(t *testing.T) {
 		t.Errorf("failed after %v", d)
 	}
 }
+
+// TestTraceAcrossReconnect: when a retry opens a new session, the trace
+// goes on as one recording.
+func TestTraceAcrossReconnect(t *testing.T) {
+	srv := startSim(t, pepsim.Options{Nodes: 1})
+	var trace bytes.Buffer
+	c := dial(t, srv, nil, func(o *pep.Options) { o.Trace = &trace })
+	// A Command cut short by its deadline leaves the pool unusable (the
+	// pipeline may be running); the next retried command reopens it.
+	srv.SetFaults(pepsim.Faults{Latency: 300 * time.Millisecond})
+	short, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := c.StampInformation(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v, want DeadlineExceeded", err)
+	}
+	srv.SetFaults(pepsim.Faults{})
+	if _, err := c.NewRegistrationToken(context.Background(), pep.TokenOptions{BillingModel: pep.BillingDevelopment}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(srv.Sessions()); n < 2 {
+		t.Fatalf("%d sessions, want a reconnect", n)
+	}
+	if n := bytes.Count(trace.Bytes(), []byte("messages:")); n != 1 {
+		t.Errorf("trace has %d 'messages:' headers, want 1", n)
+	}
+	if _, err := wsman.ParseRecording(trace.Bytes()); err != nil {
+		t.Error(err)
+	}
+}
