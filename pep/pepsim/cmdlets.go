@@ -294,17 +294,16 @@ func (s *Server) release(sh *shell, p *pipeline) {
 // server's invocations.
 func (s *Server) invoke(ctx context.Context, sh *shell, p *pipeline, c psrp.Command, queued time.Duration) error {
 	s.mu.Lock()
-	i := len(s.invs)
-	s.invs = append(s.invs, Invocation{Command: c.Name, Queued: queued, Start: s.simNow(), Outcome: "Running"})
+	inv := &Invocation{Command: c.Name, Queued: queued, Start: s.simNow(), Outcome: "Running"}
+	s.invs = append(s.invs, inv)
 	s.mu.Unlock()
 	err := s.runCommand(ctx, sh, p, c, func(name string, args map[string]string) {
 		s.mu.Lock()
-		s.invs[i].Command, s.invs[i].Args = name, args
+		inv.Command, inv.Args = name, args
 		s.mu.Unlock()
 	})
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	inv := &s.invs[i]
 	inv.End = s.simNow()
 	var f *failure
 	switch {

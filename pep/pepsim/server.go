@@ -234,7 +234,7 @@ type Server struct {
 	mu          sync.Mutex
 	faults      Faults
 	faultsSet   chan struct{} // closed and replaced by SetFaults
-	invs        []Invocation
+	invs        []*Invocation
 	stats       Stats
 	shells      map[string]*shell
 	activated   bool
@@ -392,8 +392,8 @@ func (s *Server) Invocations() []Invocation {
 	defer s.mu.Unlock()
 	out := make([]Invocation, len(s.invs))
 	for i, v := range s.invs {
-		v.Args = maps.Clone(v.Args)
-		out[i] = v
+		out[i] = *v
+		out[i].Args = maps.Clone(v.Args)
 	}
 	return out
 }

@@ -325,7 +325,7 @@ func TestHugeResponseBody(t *testing.T) {
 			if !errors.Is(err, ErrResponseTooLarge) || !strings.Contains(err.Error(), addr) {
 				t.Errorf("got %v, want ErrResponseTooLarge naming %s", err, addr)
 			}
-			if alloc > 24<<20 {
+			if alloc > 16<<20 {
 				t.Errorf("allocated %d MiB, want at most about the body limit", alloc>>20)
 			}
 		})

@@ -71,13 +71,13 @@ type HTTPTransport struct {
 
 // Limits on what a response may hold. A WinRM listener sends a dozen
 // header lines and bodies no larger than the MaxEnvelopeSize asked for
-// (150 KiB, sealed a little larger); anything far beyond is refused
-// before it is read, as net/http's MaxResponseHeaderBytes does for
-// headers.
+// (150 KiB, sealed a little larger; 500 KiB is the most any client asks
+// for); anything far beyond is refused before it is read, as net/http's
+// MaxResponseHeaderBytes does for headers.
 const (
 	maxHeaderBytes = 64 << 10
 	maxHeaderLines = 256
-	maxBodyBytes   = 8 << 20
+	maxBodyBytes   = 1 << 20
 )
 
 // Stats counts what a transport put on the wire. Its methods are safe for
