@@ -31,7 +31,24 @@ type PEPConnection struct {
 	// Trace, when set, receives the decrypted WS-Man exchange in pypsrp's
 	// recording format (the password is redacted); see OpenTrace.
 	Trace io.Writer
+	// Transcripts, when set, makes Close export the session's transcripts
+	// to a share (Close-PrivilegedEndpoint -TranscriptsPathDestination
+	// -Credential), as the PEP documentation asks at the end of a session.
+	Transcripts *TranscriptExport
 }
+
+// TranscriptExport names the share the PEP copies its session transcripts
+// to, and the account that may write there. The password stays in memory
+// and travels only as a SecureString encrypted for the PEP.
+type TranscriptExport struct {
+	Path     string // \\server\share\folder
+	User     string // DOMAIN\user
+	Password string
+}
+
+// ErrTranscripts is matched by the error of a session whose transcripts
+// could not be exported; the session is closed all the same.
+var ErrTranscripts = pep.ErrTranscripts
 
 // ParseHosts splits a list of ERCS addresses separated by commas, spaces or
 // new lines.
@@ -47,14 +64,23 @@ type StampView struct {
 	Version      string
 	Nodes        int
 	ExternalFQDN string
+	// ClockSkew is how far the PEP's clock (its HTTP Date) is ahead of this
+	// machine's; more than MaxClockSkew either way is worth a warning.
+	ClockSkew time.Duration
 }
+
+// MaxClockSkew is how far apart this machine's and the stamp's clocks may
+// be before the times in manifests and the ledger stop matching the
+// stamp's.
+const MaxClockSkew = pep.MaxClockSkew
 
 // Disconnected is an open session on a stamp's privileged endpoint: the
 // disconnected side's use cases. Its methods must not run concurrently.
 type Disconnected struct {
-	svc    *Service
-	client *pep.Client
-	stamp  StampView
+	svc         *Service
+	client      *pep.Client
+	stamp       StampView
+	transcripts string // the share Close exports the transcripts to, or ""
 
 	mu   sync.Mutex
 	sink func(Event) // progress of the running call
@@ -82,6 +108,10 @@ func (s *Service) ConnectPEP(ctx context.Context, conn PEPConnection, progress f
 	}
 	opts := pep.Options{Hosts: conn.Hosts, User: conn.User, Password: conn.Password,
 		HTTPS: conn.HTTPS, RetryDelay: retry, OnEvent: d.onEvent, Trace: conn.Trace}
+	if t := conn.Transcripts; t != nil {
+		opts.Transcripts = &pep.TranscriptExport{Path: t.Path, User: t.User, Password: t.Password}
+		d.transcripts = t.Path
+	}
 	if conn.CAFile != "" {
 		if !conn.HTTPS {
 			return nil, errors.New("a CA file applies to HTTPS only; add --https, or leave out --ca-file for NTLM-sealed HTTP")
@@ -109,7 +139,7 @@ func (s *Service) ConnectPEP(ctx context.Context, conn PEPConnection, progress f
 		name += " (" + info.DomainFQDN + ")"
 	}
 	d.stamp = StampView{Host: c.Host(), Name: Printable(name), CloudID: Printable(info.CloudID), Version: Printable(info.StampVersion),
-		Nodes: info.NumberOfNodes, ExternalFQDN: Printable(info.ExternalDomainFQDN)}
+		Nodes: info.NumberOfNodes, ExternalFQDN: Printable(info.ExternalDomainFQDN), ClockSkew: c.ClockSkew()}
 	s.env.record(courier.Entry{Step: "connect PEP", CloudID: info.CloudID, Outcome: "ok",
 		Detail: fmt.Sprintf("%s, stamp %s, %d nodes", c.Host(), info.StampVersion, info.NumberOfNodes)})
 	return d, nil
@@ -301,12 +331,25 @@ func (d *Disconnected) Deactivate(ctx context.Context, progress func(Event)) err
 	return err
 }
 
-// Close ends the PEP session (Close-PrivilegedEndpoint).
+// Close ends the PEP session (Close-PrivilegedEndpoint), exporting its
+// transcripts to the share when the connection named one; that export is
+// recorded in the custody ledger, and its failure is an error matching
+// ErrTranscripts (the session is closed all the same).
 func (d *Disconnected) Close(ctx context.Context) error {
 	if d.client == nil {
 		return nil
 	}
-	return d.client.Close(ctx)
+	err := d.client.Close(ctx)
+	if d.transcripts != "" {
+		tErr := err
+		if !errors.Is(err, pep.ErrTranscripts) {
+			tErr = nil
+		}
+		d.svc.env.record(courier.Entry{Step: "export transcripts", CloudID: d.stamp.CloudID, Outcome: outcome(tErr),
+			Detail: "Close-PrivilegedEndpoint -TranscriptsPathDestination " + d.transcripts + " on " + d.stamp.Host})
+		d.transcripts = ""
+	}
+	return err
 }
 
 // ActivateUnchecked runs New-AzureStackActivation without checking the

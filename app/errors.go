@@ -58,17 +58,23 @@ type ErrorView struct {
 	Integrity bool // an integrity or identity check failed (exit status 3 in the CLI)
 }
 
+// packageTags are the prefixes Go packages put on their errors, which
+// say nothing to the person reading the reason (the details keep them).
+var packageTags = strings.NewReplacer("psrp: ", "", "wsman: ", "", "courier: ", "", "qr: ", "", "azure: ", "", "pep: ", "", "app: ", "")
+
 // Explain splits err into what the GUI shows. Messages follow the
-// "problem; fix" form of the CLI; the fix is the part after the last "; ".
+// "problem; fix" form of the CLI: the reason is the part before the first
+// "; " (without the packages' tags), the fix all that follows it.
 func Explain(err error) ErrorView {
 	if err == nil {
 		return ErrorView{}
 	}
 	msg := OneLine(err.Error())
 	v := ErrorView{Reason: msg, Integrity: errors.Is(err, ErrIntegrity)}
-	if i := strings.LastIndex(msg, "; "); i > 0 {
+	if i := strings.Index(msg, "; "); i > 0 {
 		v.Reason, v.Fix = msg[:i], msg[i+2:]
 	}
+	v.Reason = packageTags.Replace(v.Reason)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n", msg)
 	for _, c := range Causes(err) {

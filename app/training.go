@@ -114,6 +114,16 @@ func (s *Service) Training(o TrainingOptions) (*Service, *Training, error) {
 // StampActivated reports whether the simulated stamp holds an activation.
 func (t *Training) StampActivated() bool { return t.pep.Activated() }
 
+// TranscriptShares returns the shares the simulated stamp exported its
+// session transcripts to, in order.
+func (t *Training) TranscriptShares() []string {
+	var out []string
+	for _, c := range t.pep.Transcripts() {
+		out = append(out, c.Path)
+	}
+	return out
+}
+
 // StampCloudID returns the simulated stamp's cloud ID.
 func (t *Training) StampCloudID() string { return t.pep.CloudID() }
 

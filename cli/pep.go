@@ -26,6 +26,8 @@ type pepFlags struct {
 	https         bool
 	caFile        string
 	timeout       time.Duration
+	transcripts   string
+	shareUser     string
 }
 
 func addPEPFlags(cmd *cobra.Command, f *pepFlags, timeout time.Duration) {
@@ -38,7 +40,12 @@ func addPEPFlags(cmd *cobra.Command, f *pepFlags, timeout time.Duration) {
 	fl.StringVar(&f.caFile, "ca-file", "", "with --https, trust the PEM certificates in `FILE` (default: the system's)")
 	fl.StringVar(&f.trace, "trace", "", "record the decrypted WS-Man exchange to a new `FILE` (pypsrp format; the password is never written)")
 	fl.BoolVar(&f.traceForce, "force-trace", false, "replace an existing --trace file")
+	fl.StringVar(&f.transcripts, "transcripts", "", `when closing, export the session transcripts to the share `+"`"+`\\SERVER\SHARE\FOLDER`+"`"+` (Close-PrivilegedEndpoint -TranscriptsPathDestination)`)
+	fl.StringVar(&f.shareUser, "transcripts-user", "", `account that may write to the --transcripts share, DOMAIN\user (password: `+transcriptsPasswordEnv+` or a prompt)`)
 }
+
+// transcriptsPasswordEnv holds the password of the --transcripts share.
+const transcriptsPasswordEnv = "AZS_TRANSCRIPTS_PASSWORD"
 
 // check reports missing flags as usage errors, before any prompt or
 // connection.
@@ -54,6 +61,17 @@ func (f *pepFlags) check(cmd *cobra.Command) error {
 	}
 	if f.traceForce && f.trace == "" {
 		return usageErrorf(cmd, "--force-trace applies to --trace only")
+	}
+	switch {
+	case f.transcripts == "" && f.shareUser != "":
+		return usageErrorf(cmd, "--transcripts-user needs --transcripts")
+	case f.transcripts != "" && f.shareUser == "":
+		return usageErrorf(cmd, `--transcripts needs --transcripts-user DOMAIN\user, the account that may write to the share`)
+	case f.transcripts != "" && !strings.HasPrefix(f.transcripts, `\\`):
+		return usageErrorf(cmd, `--transcripts %q is not a share; give it as \\SERVER\SHARE\FOLDER`, f.transcripts)
+	}
+	if d, u, ok := strings.Cut(f.shareUser, `\`); f.shareUser != "" && (!ok || d == "" || u == "") {
+		return usageErrorf(cmd, `--transcripts-user %q is not DOMAIN\user`, f.shareUser)
 	}
 	if _, _, ok := strings.Cut(f.user, `\`); !ok {
 		return usageErrorf(cmd, `--user %q is not DOMAIN\name; give the stamp's PEP account, e.g. AZS\CloudAdmin`, f.user)
@@ -87,15 +105,57 @@ func (f *pepFlags) password(env *Env) (string, error) {
 	return p, nil
 }
 
+// sharePassword returns the --transcripts share's password from the
+// environment or a prompt without echo.
+func (f *pepFlags) sharePassword(env *Env) (string, error) {
+	if p := env.getenv(transcriptsPasswordEnv); p != "" {
+		return p, nil
+	}
+	p, err := env.Prompter.Password(fmt.Sprintf("Password for %s on %s: ", f.shareUser, f.transcripts))
+	if errors.Is(err, ErrNoTerminal) {
+		return "", fmt.Errorf("no password for the --transcripts share: no terminal to ask on; set %s", transcriptsPasswordEnv)
+	}
+	if err != nil {
+		return "", fmt.Errorf("read the share's password: %w", err)
+	}
+	if p == "" {
+		return "", errors.New("empty password for the --transcripts share; enter the password of " + f.shareUser)
+	}
+	return p, nil
+}
+
+// session opens the PEP session, runs use on it, and closes it
+// (Close-PrivilegedEndpoint, exporting the transcripts with --transcripts,
+// then Delete). A failed transcript export fails the command; another
+// failure to close is a warning, since the work is done.
+func (f *pepFlags) session(ctx context.Context, env *Env, progress func(app.Event), use func(d *app.Disconnected) error) error {
+	d, done, err := f.connect(ctx, env, progress)
+	if err != nil {
+		return err
+	}
+	err = use(d)
+	if cerr := done(); cerr != nil && err == nil {
+		err = cerr
+	}
+	return err
+}
+
 // connect opens the PEP session through the disconnected use cases, with
 // the trace file when --trace is given. The returned cleanup closes the
-// session (Close-PrivilegedEndpoint, Delete) and the trace file.
-func (f *pepFlags) connect(ctx context.Context, env *Env, progress func(app.Event)) (*app.Disconnected, func(), error) {
+// session and the trace file, and returns a failed transcript export.
+func (f *pepFlags) connect(ctx context.Context, env *Env, progress func(app.Event)) (*app.Disconnected, func() error, error) {
 	pw, err := f.password(env)
 	if err != nil {
 		return nil, nil, err
 	}
 	conn := app.PEPConnection{Hosts: app.ParseHosts(f.hosts), User: f.user, Password: pw, HTTPS: f.https, CAFile: f.caFile}
+	if f.transcripts != "" {
+		spw, err := f.sharePassword(env)
+		if err != nil {
+			return nil, nil, err
+		}
+		conn.Transcripts = &app.TranscriptExport{Path: f.transcripts, User: f.shareUser, Password: spw}
+	}
 	if s := env.getenv("AZS_PEP_RETRY_DELAY"); s != "" {
 		d, err := time.ParseDuration(s)
 		if err != nil || d < 0 {
@@ -120,17 +180,23 @@ func (f *pepFlags) connect(ctx context.Context, env *Env, progress func(app.Even
 		}
 		return nil, nil, err
 	}
-	cleanup := func() {
+	cleanup := func() error {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		if err := d.Close(cctx); err != nil {
+		var failed error
+		if err := d.Close(cctx); errors.Is(err, app.ErrTranscripts) {
+			failed = err
+		} else if err != nil {
 			fmt.Fprintf(env.IO.ErrOut, "warning: closing the PEP session: %s\n", app.OneLine(err.Error()))
+		} else if conn.Transcripts != nil {
+			fmt.Fprintf(env.IO.ErrOut, "  close: the session transcripts are exported to %s\n", conn.Transcripts.Path)
 		}
 		if trace != nil {
 			if err := trace.Close(); err != nil {
 				fmt.Fprintf(env.IO.ErrOut, "warning: trace file: %s\n", app.OneLine(err.Error()))
 			}
 		}
+		return failed
 	}
 	return d, cleanup, nil
 }
@@ -159,18 +225,15 @@ func newStampCmd(env *Env) *cobra.Command {
 				return err
 			}
 			return withDeadline(cmd.Context(), f.timeout, opStamp, func(ctx context.Context) error {
-				d, done, err := f.connect(ctx, env, printEvents(env.IO.ErrOut, verboseFlag(cmd)))
-				if err != nil {
+				return f.session(ctx, env, printEvents(env.IO.ErrOut, verboseFlag(cmd)), func(d *app.Disconnected) error {
+					s := d.Stamp()
+					if asJSON {
+						return printJSON(env.IO.Out, stampJSON{Host: s.Host, Name: s.Name, CloudID: s.CloudID, StampVersion: s.Version, Nodes: s.Nodes, ExternalFQDN: s.ExternalFQDN})
+					}
+					_, err := fmt.Fprintf(env.IO.Out, "stamp:          %s\ncloud ID:       %s\nstamp version:  %s\nnodes:          %d\nexternal FQDN:  %s\nERCS address:   %s\n",
+						s.Name, s.CloudID, s.Version, s.Nodes, s.ExternalFQDN, s.Host)
 					return err
-				}
-				defer done()
-				s := d.Stamp()
-				if asJSON {
-					return printJSON(env.IO.Out, stampJSON{Host: s.Host, Name: s.Name, CloudID: s.CloudID, StampVersion: s.Version, Nodes: s.Nodes, ExternalFQDN: s.ExternalFQDN})
-				}
-				_, err = fmt.Fprintf(env.IO.Out, "stamp:          %s\ncloud ID:       %s\nstamp version:  %s\nnodes:          %d\nexternal FQDN:  %s\nERCS address:   %s\n",
-					s.Name, s.CloudID, s.Version, s.Nodes, s.ExternalFQDN, s.Host)
-				return err
+				})
 			})
 		},
 	}
@@ -223,17 +286,15 @@ Capacity needs --agreement-number and keeps usage reporting off; Custom needs
 			var stamp app.StampView
 			err := withDeadline(cmd.Context(), f.timeout, opToken, func(ctx context.Context) error {
 				progress := printEvents(env.IO.ErrOut, verboseFlag(cmd))
-				d, done, err := f.connect(ctx, env, progress)
-				if err != nil {
+				return f.session(ctx, env, progress, func(d *app.Disconnected) error {
+					stamp = d.Stamp()
+					if err := o.req.Validate(stamp.Version); err != nil {
+						return err
+					}
+					var err error
+					view, err = d.CreateToken(ctx, o.req, progress)
 					return err
-				}
-				defer done()
-				stamp = d.Stamp()
-				if err := o.req.Validate(stamp.Version); err != nil {
-					return err
-				}
-				view, err = d.CreateToken(ctx, o.req, progress)
-				return err
+				})
 			})
 			if err != nil {
 				return err
@@ -323,23 +384,20 @@ A key for another stamp is refused (exit status 3) unless --force is given.`,
 			}
 			return withDeadline(ctx, f.timeout, opActivate, func(ctx context.Context) error {
 				progress := printEvents(env.IO.ErrOut, verboseFlag(cmd))
-				d, done, err := f.connect(ctx, env, progress)
-				if err != nil {
-					return err
-				}
-				defer done()
-				if force {
-					if err := d.CheckKey(view); err != nil {
-						fmt.Fprintf(env.IO.ErrOut, "warning: --force: %s\n", app.OneLine(err.Error()))
-					}
-					if err := d.ActivateUnchecked(ctx, view, progress); err != nil {
+				return f.session(ctx, env, progress, func(d *app.Disconnected) error {
+					if force {
+						if err := d.CheckKey(view); err != nil {
+							fmt.Fprintf(env.IO.ErrOut, "warning: --force: %s\n", app.OneLine(err.Error()))
+						}
+						if err := d.ActivateUnchecked(ctx, view, progress); err != nil {
+							return err
+						}
+					} else if err := d.Activate(ctx, view, progress); err != nil {
 						return err
 					}
-				} else if err := d.Activate(ctx, view, progress); err != nil {
+					_, err := fmt.Fprintf(env.IO.Out, "activated stamp %s (cloud ID %s)\n", d.Stamp().Name, d.Stamp().CloudID)
 					return err
-				}
-				_, err = fmt.Fprintf(env.IO.Out, "activated stamp %s (cloud ID %s)\n", d.Stamp().Name, d.Stamp().CloudID)
-				return err
+				})
 			})
 		},
 	}
@@ -363,28 +421,25 @@ func newDeactivateCmd(env *Env) *cobra.Command {
 			}
 			return withDeadline(cmd.Context(), f.timeout, opDeactivate, func(ctx context.Context) error {
 				progress := printEvents(env.IO.ErrOut, verboseFlag(cmd))
-				d, done, err := f.connect(ctx, env, progress)
-				if err != nil {
-					return err
-				}
-				defer done()
-				if !yes {
-					ok, err := env.Prompter.Confirm(fmt.Sprintf("Remove the activation of stamp %s (cloud ID %s)?", d.Stamp().Name, d.Stamp().CloudID))
-					if errors.Is(err, ErrNoTerminal) {
-						return errors.New("deactivation needs confirmation and there is no terminal to ask on; add --yes")
+				return f.session(ctx, env, progress, func(d *app.Disconnected) error {
+					if !yes {
+						ok, err := env.Prompter.Confirm(fmt.Sprintf("Remove the activation of stamp %s (cloud ID %s)?", d.Stamp().Name, d.Stamp().CloudID))
+						if errors.Is(err, ErrNoTerminal) {
+							return errors.New("deactivation needs confirmation and there is no terminal to ask on; add --yes")
+						}
+						if err != nil {
+							return err
+						}
+						if !ok {
+							return errors.New("deactivation cancelled; nothing was changed")
+						}
 					}
-					if err != nil {
+					if err := d.Deactivate(ctx, progress); err != nil {
 						return err
 					}
-					if !ok {
-						return errors.New("deactivation cancelled; nothing was changed")
-					}
-				}
-				if err := d.Deactivate(ctx, progress); err != nil {
+					_, err := fmt.Fprintf(env.IO.Out, "removed the activation of stamp %s (cloud ID %s)\n", d.Stamp().Name, d.Stamp().CloudID)
 					return err
-				}
-				_, err = fmt.Fprintf(env.IO.Out, "removed the activation of stamp %s (cloud ID %s)\n", d.Stamp().Name, d.Stamp().CloudID)
-				return err
+				})
 			})
 		},
 	}

@@ -321,3 +321,54 @@ func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
 }
+
+// TestTranscriptsExport closes the session with
+// Close-PrivilegedEndpoint -TranscriptsPathDestination -Credential: the
+// simulated PEP receives the share and the decrypted credential; the share
+// password reaches no trace, ledger or output; a refused export fails the
+// command (exit 1) and the session is still closed.
+func TestTranscriptsExport(t *testing.T) {
+	const share, user, sharePW = `\\fileserver\pep-logs\hub01`, `AZS\ShareUser`, "Share-Passw0rd-42"
+	srv := startSimPEP(t, pepsim.Options{TranscriptsUser: user, TranscriptsPassword: sharePW})
+	dir := t.TempDir()
+	trace := filepath.Join(dir, "trace.yml")
+	args := []string{"stamp", "--pep", srv.Addr(), "--user", srv.User(), "--transcripts", share, "--transcripts-user", user, "--trace", trace}
+	env, _, out, errOut, _ := pepEnv(t, map[string]string{"AZS_PEP_PASSWORD": simPassword, "AZS_TRANSCRIPTS_PASSWORD": sharePW})
+	if code := run(t, env, args...); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	got := srv.Transcripts()
+	if len(got) != 1 || got[0].Path != share || got[0].User != user || got[0].Password != sharePW {
+		t.Fatalf("the PEP received %+v, want the share %s for %s with its password", got, share, user)
+	}
+	if !strings.Contains(errOut.String(), "transcripts are exported to "+share) {
+		t.Errorf("stderr does not say the transcripts went to the share: %s", errOut)
+	}
+	tr, _ := os.ReadFile(trace)
+	ledger, _ := os.ReadFile(filepath.Join(env.App.ConfigDir, "custody-ledger.jsonl"))
+	for what, text := range map[string]string{"trace": string(tr), "ledger": string(ledger), "output": out.String() + errOut.String()} {
+		if strings.Contains(text, sharePW) {
+			t.Errorf("the share password is in the %s", what)
+		}
+	}
+	if !strings.Contains(string(ledger), `"step":"export transcripts"`) || !strings.Contains(string(ledger), strings.ReplaceAll(share, `\`, `\\`)) {
+		t.Errorf("the ledger has no export of the transcripts to %s", share)
+	}
+
+	// The wrong share password: the command fails, the session is closed.
+	env, _, _, errOut, _ = pepEnv(t, map[string]string{"AZS_PEP_PASSWORD": simPassword, "AZS_TRANSCRIPTS_PASSWORD": "wrong"})
+	if code := run(t, env, args[:len(args)-2]...); code != ExitFailed {
+		t.Fatalf("a refused export: exit %d, want 1: %s", code, errOut)
+	}
+	if last := lastLine(errOut.String()); !strings.Contains(last, "transcripts") {
+		t.Errorf("error %q does not name the transcripts", last)
+	}
+	if n := srv.OpenShells(); n != 0 {
+		t.Errorf("%d PEP sessions left open after a refused export", n)
+	}
+	// No share password at all, and no terminal: said before connecting.
+	env, _, _, errOut, _ = pepEnv(t, map[string]string{"AZS_PEP_PASSWORD": simPassword})
+	if code := run(t, env, args[:len(args)-2]...); code != ExitFailed || !strings.Contains(errOut.String(), "AZS_TRANSCRIPTS_PASSWORD") {
+		t.Errorf("no share password: exit %d, %s", code, errOut)
+	}
+}

@@ -30,7 +30,7 @@ func BenchmarkQRFrame(b *testing.B) {
 	}
 	w := test.NewTempWindow(b, nil)
 	u := &UI{fyneApp: a, win: w, thread: &uiThread{}}
-	p := newQRPlayer(u.thread, codes, 2, nil)
+	p := newQRPlayer(u.thread, codes, qrSize, 2, nil)
 	w.SetContent(p.Object())
 	w.Resize(fyne.NewSize(480, 480))
 	n := 0

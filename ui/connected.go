@@ -279,7 +279,8 @@ func (c *ConnectedScreen) showSignIn() {
 	c.show(StepSignIn,
 		heading("Sign in to Azure"),
 		note("Choose the Azure cloud and how to sign in. The browser method opens the system browser; device code shows a code to enter on any device."),
-		form, c.customBox, container.NewHBox(c.SignIn), c.DeviceCode, c.signInTask.Object())
+		form, c.customBox, c.DeviceCode, c.signInTask.More(),
+		footer{container.NewHBox(c.SignIn)}, footer{c.signInTask.Status()})
 }
 
 func (c *ConnectedScreen) onSignIn() {
@@ -334,9 +335,9 @@ func (c *ConnectedScreen) showSubscription() {
 		heading("Choose the subscription"),
 		note("The registration is created in this subscription."),
 		widget.NewForm(widget.NewFormItem("Subscription", c.Subscription)),
-		container.NewHBox(c.ToImport), widget.NewSeparator(),
+		widget.NewSeparator(),
 		note("To see the stamps registered in the subscription, or to remove a registration (as Unregister-AzsEnvironment does):"),
-		container.NewHBox(c.ShowRegs))
+		container.NewHBox(c.ShowRegs), footer{container.NewHBox(c.ToImport)})
 }
 
 // showRegistrations lists the registrations in the chosen subscription.
@@ -352,8 +353,9 @@ func (c *ConnectedScreen) showRegistrations() {
 	c.show(stepRegistrations,
 		heading("Registrations in the subscription"),
 		note("Select a registration to remove it: its lock is removed, the registration deleted, and checked gone. Remove the stamp's activation on the disconnected side first."),
-		c.regsTask.Object(), list, c.RegsState,
-		footer{container.NewHBox(c.Back, c.Unregister)}, footer{c.unregisterTask.Object()})
+		c.regsTask.Object(), c.RegsState, list,
+		c.unregisterTask.More(),
+		footer{container.NewHBox(c.Back, c.Unregister)}, footer{c.unregisterTask.Status()})
 	var regs []app.RegistrationView
 	c.regsTask.run(c.u.ctx, "Listing the registrations", true, func(ctx context.Context, progress func(app.Event)) error {
 		var err error
@@ -452,7 +454,8 @@ func (c *ConnectedScreen) showRegister() {
 			widget.NewFormItem("Registration name", c.Name),
 			widget.NewFormItem("Resource group", c.ResourceGroup),
 			widget.NewFormItem("Location", c.Location)),
-		container.NewHBox(c.Register), c.registerTask.Object(), footer{container.NewHBox(c.Back)})
+		c.registerTask.More(),
+		footer{container.NewHBox(c.Back, c.Register)}, footer{c.registerTask.Status()})
 }
 
 func (c *ConnectedScreen) onRegister() {
@@ -482,7 +485,8 @@ func (c *ConnectedScreen) showKey() {
 	c.show(StepKey,
 		heading("Registered"),
 		note(fmt.Sprintf("Registration %s in resource group %s (subscription %s) holds cloud ID %s.", reg.Name, reg.ResourceGroup, reg.Subscription, reg.CloudID)),
-		container.NewHBox(c.GetKey), c.keyTask.Object(), footer{container.NewHBox(c.Back)})
+		c.keyTask.More(),
+		footer{container.NewHBox(c.Back, c.GetKey)}, footer{c.keyTask.Status()})
 }
 
 func (c *ConnectedScreen) onGetKey() {
@@ -508,5 +512,5 @@ func (c *ConnectedScreen) onGetKey() {
 func (c *ConnectedScreen) showExport() {
 	c.show(StepExport,
 		heading("Carry the activation key to the disconnected site"),
-		reviewCard(c.key), widget.NewSeparator(), c.Export.Object(), footer{container.NewHBox(c.Back)})
+		reviewCard(c.key), widget.NewSeparator(), c.Export.Object(), footer{c.Export.Actions()}, footer{container.NewHBox(c.Back)})
 }

@@ -541,3 +541,23 @@ func luminance(c color.Color) float64 {
 	}
 	return 0.2126*ch(r) + 0.7152*ch(g) + 0.0722*ch(b)
 }
+
+// TestCloseSessionExportsTranscripts: with a share given at connect, Close
+// the PEP session exports its transcripts there.
+func TestCloseSessionExportsTranscripts(t *testing.T) {
+	u, _ := startTraining(t)
+	d := u.TrainingDisc
+	d.Share.SetText(`\\fileserver\pep-logs`)
+	if !d.Connect.Disabled() {
+		t.Error("a share without its account: Connect is enabled")
+	}
+	d.ShareUser.SetText(`AZS\ShareUser`)
+	d.SharePassword.SetText("share-pw")
+	test.Tap(d.Connect)
+	waitFor(t, u, "the token form", func() bool { return d.Step() == StepToken })
+	test.Tap(d.CloseSession)
+	waitFor(t, u, "the session closed", func() bool { return d.Step() == StepConnect && !d.closeTask.Running() })
+	if got := u.training.TranscriptShares(); len(got) != 1 || got[0] != `\\fileserver\pep-logs` {
+		t.Errorf("the stamp exported its transcripts to %v", got)
+	}
+}

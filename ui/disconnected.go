@@ -47,6 +47,10 @@ type DisconnectedScreen struct {
 	Connect               *widget.Button
 	ConnectHint           *widget.Label // what is still missing before Connect
 	connectTask           *taskPanel
+	// where Close-PrivilegedEndpoint exports the session transcripts
+	Share, ShareUser, SharePassword *widget.Entry
+	CloseSession                    *widget.Button
+	closeTask                       *taskPanel
 
 	// token form
 	Billing        *widget.RadioGroup
@@ -79,7 +83,7 @@ type DisconnectedScreen struct {
 }
 
 func newDisconnectedScreen(u *UI, svc *app.Service, t *app.Training) *DisconnectedScreen {
-	d := &DisconnectedScreen{u: u, svc: svc, training: t,
+	d := &DisconnectedScreen{u: u, svc: svc, training: t, closeTask: newTaskPanel(u.thread),
 		Stamp: widget.NewLabel(""), body: container.NewStack(), ConnectHint: widget.NewLabel(""),
 		connectTask: newTaskPanel(u.thread), tokenTask: newTaskPanel(u.thread), activateTask: newTaskPanel(u.thread), deactivateTask: newTaskPanel(u.thread),
 		KeyCheck: widget.NewLabel(""), Done: widget.NewLabel(""), FormProblem: widget.NewLabel(""), BillingHelp: widget.NewLabel("")}
@@ -110,7 +114,13 @@ func newDisconnectedScreen(u *UI, svc *app.Service, t *app.Training) *Disconnect
 			d.onConnect()
 		}
 	}
-	for _, e := range []*widget.Entry{d.Hosts, d.User, d.Password} {
+	d.Share = widget.NewEntry()
+	d.Share.SetPlaceHolder(`\\fileserver\share\folder (optional)`)
+	d.ShareUser = widget.NewEntry()
+	d.ShareUser.SetPlaceHolder(`DOMAIN\user that may write there`)
+	d.SharePassword = widget.NewPasswordEntry()
+	d.CloseSession = widget.NewButtonWithIcon("Close the PEP session", theme.LogoutIcon(), d.onCloseSession)
+	for _, e := range []*widget.Entry{d.Hosts, d.User, d.Password, d.Share, d.ShareUser, d.SharePassword} {
 		e.OnChanged = func(string) { d.validateConnect() }
 	}
 	d.Connect = widget.NewButtonWithIcon("Connect", theme.LoginIcon(), d.onConnect)
@@ -258,15 +268,20 @@ func (d *DisconnectedScreen) showConnect() {
 		widget.NewFormItem("User", d.User),
 		widget.NewFormItem("Password", d.Password),
 	)
+	share := widget.NewAccordion(widget.NewAccordionItem("When the session closes, export its transcripts to a share",
+		container.NewVBox(note("The PEP records every command and its output; Close-PrivilegedEndpoint copies the transcripts to a share and removes them from the PEP, as the documentation asks."),
+			widget.NewForm(widget.NewFormItem("Share", d.Share), widget.NewFormItem("Share user", d.ShareUser),
+				widget.NewFormItem("Share password", d.SharePassword)))))
 	objs := []fyne.CanvasObject{
 		heading("Connect to the privileged endpoint"),
-		note("Enter the ERCS VM addresses (tried in order), the CloudAdmin account and its password. The password stays in memory only."),
-		form, container.NewHBox(d.Connect), d.ConnectHint, d.connectTask.Object(),
+		note("Enter the ERCS VM addresses (tried in order), the CloudAdmin account and its password. The passwords stay in memory only."),
+		form, share, d.ConnectHint, d.connectTask.More(),
+		footer{container.NewHBox(d.Connect)}, footer{d.connectTask.Status()},
 	}
 	if d.session != nil {
 		st := d.session.Stamp()
 		objs = append(objs, note(fmt.Sprintf("Connected to stamp %s via %s. Connect again to open a new session (this one is closed first), or go on to the token.", st.Name, st.Host)),
-			footer{container.NewHBox(widget.NewButtonWithIcon("Next: the token", theme.NavigateNextIcon(), d.showToken))})
+			footer{widget.NewButtonWithIcon("Next: the token", theme.NavigateNextIcon(), d.showToken)})
 	}
 	d.show(StepConnect, objs...)
 	d.validateConnect()
@@ -288,6 +303,10 @@ func (d *DisconnectedScreen) validateConnect() {
 		missing = `The account must be DOMAIN\name, e.g. AZS\CloudAdmin.`
 	case d.Password.Text == "":
 		missing = "Enter the CloudAdmin password."
+	case d.Share.Text != "" && !strings.HasPrefix(strings.TrimSpace(d.Share.Text), `\\`):
+		missing = `The share must be \\server\share\folder.`
+	case d.Share.Text != "" && (!strings.Contains(d.ShareUser.Text, `\`) || d.SharePassword.Text == ""):
+		missing = `Enter the share's account (DOMAIN\user) and password, or leave the share empty.`
 	}
 	d.ConnectHint.SetText(missing)
 	if missing != "" || d.connectTask.Running() {
@@ -301,6 +320,9 @@ func (d *DisconnectedScreen) onConnect() {
 	conn := app.PEPConnection{Hosts: app.ParseHosts(d.Hosts.Text), User: strings.TrimSpace(d.User.Text), Password: d.Password.Text}
 	if d.training != nil {
 		conn.RetryDelay = d.training.PEP.RetryDelay
+	}
+	if share := strings.TrimSpace(d.Share.Text); share != "" {
+		conn.Transcripts = &app.TranscriptExport{Path: share, User: strings.TrimSpace(d.ShareUser.Text), Password: d.SharePassword.Text}
 	}
 	d.Connect.Disable()
 	var s *app.Disconnected
@@ -323,7 +345,11 @@ func (d *DisconnectedScreen) onConnect() {
 		if d.training == nil {
 			d.Password.SetText("")
 		}
-		d.Stamp.SetText(fmt.Sprintf("Stamp %s · cloud ID %s · version %s · %d nodes · via %s", st.Name, st.CloudID, st.Version, st.Nodes, st.Host))
+		line := fmt.Sprintf("Stamp %s · cloud ID %s · version %s · %d nodes · via %s", st.Name, st.CloudID, st.Version, st.Nodes, st.Host)
+		if skew := st.ClockSkew; skew.Abs() > app.MaxClockSkew {
+			line += fmt.Sprintf(" · Warning: the stamp's clock differs from this machine's by %s; the UTC times in manifests and the ledger will not match the stamp's", skew.Abs().Round(time.Second))
+		}
+		d.Stamp.SetText(line)
 		d.token, d.key = nil, nil
 		d.Steps.Forget(StepConnect)
 		d.setBillingModels()
@@ -357,6 +383,30 @@ func (d *DisconnectedScreen) close() {
 	d.tokenTask.stop()
 	d.activateTask.stop()
 	d.deactivateTask.stop()
+}
+
+// onCloseSession closes the PEP session now, exporting its transcripts
+// when a share was given, and says how that went.
+func (d *DisconnectedScreen) onCloseSession() {
+	s := d.session
+	if s == nil {
+		return
+	}
+	d.session = nil
+	d.CloseSession.Disable()
+	d.closeTask.run(d.u.ctx, "Closing the PEP session", false, func(ctx context.Context, progress func(app.Event)) error {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		return s.Close(ctx)
+	}, func(err error) {
+		d.CloseSession.Enable()
+		d.Stamp.SetText("Not connected. The last session is closed.")
+		if err == nil {
+			d.token, d.key = nil, nil
+			d.Steps.Forget(StepConnect)
+			d.showConnect()
+		}
+	})
 }
 
 func (d *DisconnectedScreen) setBillingModels() {
@@ -447,10 +497,11 @@ func (d *DisconnectedScreen) showToken() {
 	d.show(StepToken,
 		heading("Create the registration token"),
 		note("Only combinations the stamp accepts can be chosen."),
-		form, d.FormProblem, container.NewHBox(d.CreateToken), d.tokenTask.Object(),
+		form, d.FormProblem, d.tokenTask.More(),
 		widget.NewSeparator(),
 		container.NewHBox(d.ToImportKey, d.RemoveAct), d.confirmBox, d.deactivateTask.Object(),
-		footer{container.NewHBox(d.Back)})
+		container.NewHBox(d.CloseSession), d.closeTask.Object(),
+		footer{container.NewHBox(d.Back, d.CreateToken)}, footer{d.tokenTask.Status()})
 	d.validate()
 }
 
@@ -512,7 +563,7 @@ func (d *DisconnectedScreen) showExport() {
 	d.show(StepExport,
 		heading("Carry the token to the connected side"),
 		note("Save it to a removable drive or folder (with its manifest), show the QR codes for a phone or scanner, or print the A4 sheet."),
-		d.Export.Object(), footer{container.NewHBox(d.Back, d.ToImport)})
+		d.Export.Object(), footer{d.Export.Actions()}, footer{container.NewHBox(d.Back, d.ToImport)})
 }
 
 func (d *DisconnectedScreen) showImport() {
@@ -550,7 +601,8 @@ func (d *DisconnectedScreen) showActivate() {
 		heading("Check and activate"),
 		reviewCard(d.key), d.KeyCheck,
 		footer{note("Activation can take up to 30 minutes. If you cancel it, the stamp may still finish it on its own.")},
-		footer{container.NewHBox(d.Back, d.Activate)}, footer{d.activateTask.Object()})
+		d.activateTask.More(),
+		footer{container.NewHBox(d.Back, d.Activate)}, footer{d.activateTask.Status()})
 }
 
 // confirmStop asks before cancelling an activation or a removal: the stamp

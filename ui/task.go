@@ -55,8 +55,11 @@ type taskPanel struct {
 	ErrDetails *widget.Label
 	errBox     *fyne.Container
 	logBox     *widget.Accordion
+	detailsBox *widget.Accordion
+	row        *fyne.Container // Cancel and the time elapsed
 
-	box *fyne.Container
+	status *fyne.Container // what the operation is doing, its error and fix
+	more   *fyne.Container // its messages and the error's details
 
 	th      *uiThread
 	mu      sync.Mutex
@@ -91,17 +94,35 @@ func newTaskPanel(th *uiThread) *taskPanel {
 	p.errBox = container.NewVBox(
 		container.NewBorder(nil, nil, container.NewVBox(widget.NewIcon(theme.ErrorIcon())), nil, p.ErrReason),
 		p.ErrFix,
-		widget.NewAccordion(widget.NewAccordionItem("Details", p.ErrDetails)),
 	)
+	p.detailsBox = widget.NewAccordion(widget.NewAccordionItem("Details of the error", p.ErrDetails))
 	p.logBox = widget.NewAccordion(widget.NewAccordionItem("Messages", p.Log))
-	p.box = container.NewVBox(p.Message, container.NewStack(p.Bar, p.Spin),
-		container.NewBorder(nil, nil, p.Cancel, nil, p.Elapsed), p.logBox, p.errBox)
+	p.row = container.NewBorder(nil, nil, p.Cancel, nil, p.Elapsed)
+	p.status = container.NewVBox(p.Message, container.NewStack(p.Bar, p.Spin), p.row, p.errBox)
+	p.more = container.NewVBox(p.logBox, p.detailsBox)
 	p.reset()
 	return p
 }
 
-// Object returns the panel's widget tree.
-func (p *taskPanel) Object() fyne.CanvasObject { return p.box }
+// Object returns the panel's widget tree, whole; or use Status and More.
+func (p *taskPanel) Object() fyne.CanvasObject { return container.NewVBox(p.status, p.more) }
+
+// Status returns what the operation is doing, its error and its fix, for
+// a step's footer where it stays in view; More returns the rest.
+func (p *taskPanel) Status() fyne.CanvasObject { return p.status }
+
+// More returns the operation's messages and the error's details, for the
+// scrolling part of a step.
+func (p *taskPanel) More() fyne.CanvasObject { return p.more }
+
+// showRow shows Cancel and the time elapsed only when either is there.
+func (p *taskPanel) showRow() {
+	if p.Cancel.Visible() || p.Elapsed.Text != "" {
+		p.row.Show()
+	} else {
+		p.row.Hide()
+	}
+}
 
 // Reset clears what the last operation left on the panel (its "done", its
 // error, its messages): the panel belongs to the artefact or step on
@@ -119,8 +140,11 @@ func (p *taskPanel) reset() {
 	p.Cancel.Hide()
 	p.logBox.Hide()
 	p.errBox.Hide()
+	p.detailsBox.Hide()
 	p.Message.SetText("")
 	p.Elapsed.SetText("")
+	p.Message.Hide()
+	p.showRow()
 }
 
 // Running reports whether an operation is under way.
@@ -166,6 +190,7 @@ func (p *taskPanel) run(parent context.Context, title string, cancellable bool, 
 
 	p.reset()
 	p.Message.SetText(title + "…")
+	p.Message.Show()
 	p.Bar.SetValue(0)
 	// The fraction is unknown until the stamp reports one: an
 	// indeterminate bar, not a bar stuck at 0 %.
@@ -176,6 +201,7 @@ func (p *taskPanel) run(parent context.Context, title string, cancellable bool, 
 		p.Cancel.Enable()
 		p.Cancel.Show()
 	}
+	p.showRow()
 	progress := func(ev app.Event) {
 		p.th.Do(func() { p.apply(ev) })
 	}
@@ -194,7 +220,11 @@ func (p *taskPanel) run(parent context.Context, title string, cancellable bool, 
 			p.Spin.Stop()
 			p.Spin.Hide()
 			p.Cancel.Hide()
-			p.Elapsed.SetText("took " + elapsed(took))
+			p.Elapsed.SetText("")
+			if took >= 2*time.Second {
+				p.Elapsed.SetText("took " + elapsed(took))
+			}
+			p.showRow()
 			switch {
 			case err != nil && (cancelled || errors.Is(err, context.Canceled)):
 				// Whatever the transport said when its connection was cut,
@@ -237,6 +267,7 @@ func (p *taskPanel) tick(done chan struct{}) {
 				p.mu.Unlock()
 				if running {
 					p.Elapsed.SetText(elapsed(since) + " elapsed")
+					p.showRow()
 				}
 			})
 		}
@@ -290,6 +321,7 @@ func (p *taskPanel) showError(err error) {
 	p.ErrFix.SetText(fix)
 	p.ErrDetails.SetText(v.Details)
 	p.errBox.Show()
+	p.detailsBox.Show()
 }
 
 // ErrorText returns the error shown, reason and fix, or "".

@@ -73,11 +73,12 @@ type exportPanel struct {
 	sheet     string
 	task      *taskPanel
 	Player    *qrPlayer
-	playerBox *fyne.Container
+	qrDialog  dialog.Dialog // the codes, over the window, while shown
 
-	places []string // paths, in the order of Places.Options
-	saved  string   // the file last saved, while the target is still it
-	box    *fyne.Container
+	places  []string // paths, in the order of Places.Options
+	saved   string   // the file last saved, while the target is still it
+	box     *fyne.Container
+	actions *fyne.Container
 
 	// Saved is called on the UI thread after a successful save.
 	Saved func(app.ExportResult)
@@ -104,21 +105,23 @@ func newExportPanel(u *UI, svc *app.Service) *exportPanel {
 	e.ShowQR = widget.NewButtonWithIcon("Show QR codes", theme.VisibilityIcon(), e.onShowQR)
 	e.OpenSheet = widget.NewButtonWithIcon("Open the A4 sheet to print", theme.DocumentPrintIcon(), e.onOpenSheet)
 	e.OpenSheet.Hide()
-	e.playerBox = container.NewVBox()
-	// The codes show beside the save options, so that both fit the window.
-	e.box = container.NewBorder(nil, nil, nil, e.playerBox, container.NewVBox(
+	e.box = container.NewVBox(
 		widget.NewLabelWithStyle("Save to", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		e.Places, e.Where, e.Choose,
 		widget.NewForm(widget.NewFormItem("File name", e.FileName)),
 		e.QRFiles, e.Sheet,
-		container.NewHBox(e.Save, e.Replace, e.ShowQR), e.Exists,
-		e.task.Object(), e.Result, container.NewHBox(e.OpenSheet),
-	))
+		e.Result, container.NewHBox(e.OpenSheet), e.task.More(),
+	)
+	e.actions = container.NewVBox(container.NewHBox(e.Save, e.Replace, e.ShowQR), e.Exists, e.task.Status())
 	return e
 }
 
-// Object returns the panel's widget tree.
+// Object returns the panel's options, for the scrolling part of a step.
 func (e *exportPanel) Object() fyne.CanvasObject { return e.box }
+
+// Actions returns Save, Replace and Show QR codes with what they report,
+// for the step's footer where they stay in view.
+func (e *exportPanel) Actions() fyne.CanvasObject { return e.actions }
 
 // SetArtefact sets what to export and refreshes the list of places.
 func (e *exportPanel) SetArtefact(v *app.ArtefactView) {
@@ -343,6 +346,8 @@ func (e *exportPanel) onOpenSheet() {
 	}
 }
 
+// onShowQR shows the codes over the window, as large as it allows, for a
+// phone or scanner to read; Close (or Show QR codes again) ends it.
 func (e *exportPanel) onShowQR() {
 	if e.Player != nil {
 		e.stopPlayer()
@@ -353,12 +358,27 @@ func (e *exportPanel) onShowQR() {
 		e.task.showError(err)
 		return
 	}
-	e.Player = newQRPlayer(e.u.thread, codes, e.u.prefs().FloatWithFallback(prefQRSpeed, 2), func(speed float64) {
+	win := e.u.win.Canvas().Size()
+	dw, dh := max(min(win.Width*0.95, 760), 380), max(min(win.Height*0.95, 800), 500)
+	// The codes take what the dialog leaves beside its title, caption,
+	// controls and hint.
+	size := int(min(dw-60, dh-230))
+	e.Player = newQRPlayer(e.u.thread, codes, size, e.u.prefs().FloatWithFallback(prefQRSpeed, 2), func(speed float64) {
 		e.u.prefs().SetFloat(prefQRSpeed, speed)
 	})
-	e.playerBox.Objects = []fyne.CanvasObject{e.Player.Object()}
-	e.playerBox.Refresh()
+	hint := note("Point the phone or scanner at the codes; they change on their own. Pause and step through them if the reader needs time.")
+	body := container.NewBorder(nil, hint, nil, nil, e.Player.Object())
+	d := dialog.NewCustom("QR codes of the "+e.artefact.Kind.Title(), "Close", body, e.u.win)
+	d.SetOnClosed(func() {
+		if e.qrDialog == d {
+			e.qrDialog = nil
+			e.stopPlayer()
+		}
+	})
+	d.Resize(fyne.NewSize(dw, dh))
+	e.qrDialog = d
 	e.ShowQR.SetText("Hide QR codes")
+	d.Show()
 	e.Player.Play()
 }
 
@@ -367,8 +387,10 @@ func (e *exportPanel) stopPlayer() {
 		e.Player.Stop()
 		e.Player = nil
 	}
-	e.playerBox.Objects = nil
-	e.playerBox.Refresh()
+	if d := e.qrDialog; d != nil {
+		e.qrDialog = nil
+		d.Hide()
+	}
 	e.ShowQR.SetText("Show QR codes")
 }
 
@@ -385,6 +407,7 @@ type qrPlayer struct {
 	Next    *widget.Button
 	box     *fyne.Container
 
+	size     int                 // pixels a side
 	images   map[int]image.Image // codes drawn so far, by index in the loop
 	captions map[int]string
 
@@ -396,18 +419,23 @@ type qrPlayer struct {
 	done    bool
 }
 
+// qrSize is the smallest side of the codes on screen, in pixels: a laptop
+// webcam or a phone reads version 15 at 4 pixels a module.
 const qrSize = 300
 
-func newQRPlayer(th *uiThread, codes *app.QRCodes, speed float64, saveSpeed func(float64)) *qrPlayer {
+// newQRPlayer makes a player of codes drawn size pixels square (at least
+// qrSize), so that each module is a whole number of pixels on screen.
+func newQRPlayer(th *uiThread, codes *app.QRCodes, size int, speed float64, saveSpeed func(float64)) *qrPlayer {
 	if speed < 0.5 || speed > 10 {
 		speed = 2
 	}
-	p := &qrPlayer{th: th, codes: codes, speed: speed, Caption: widget.NewLabel(""),
+	size = max(size, qrSize)
+	p := &qrPlayer{th: th, codes: codes, speed: speed, Caption: widget.NewLabel(""), size: size,
 		images: map[int]image.Image{}, captions: map[int]string{}}
 	p.Image = canvas.NewImageFromImage(image.NewGray(image.Rect(0, 0, 1, 1)))
 	p.Image.FillMode = canvas.ImageFillContain
 	p.Image.ScaleMode = canvas.ImageScalePixels
-	p.Image.SetMinSize(fyne.NewSize(qrSize, qrSize))
+	p.Image.SetMinSize(fyne.NewSize(float32(size), float32(size)))
 	p.Caption.Alignment = fyne.TextAlignCenter
 	p.Speed = widget.NewSlider(0.5, 10)
 	p.Speed.Step = 0.5
@@ -426,10 +454,9 @@ func newQRPlayer(th *uiThread, codes *app.QRCodes, speed float64, saveSpeed func
 	p.Next = widget.NewButtonWithIcon("", theme.MediaSkipNextIcon(), func() { p.step(1) })
 	// A white card keeps the quiet zone light in the dark theme too.
 	card := container.NewStack(canvas.NewRectangle(color.White), p.Image)
-	p.box = container.NewVBox(
-		container.NewCenter(card), p.Caption,
-		container.NewBorder(nil, nil, container.NewHBox(p.Prev, p.Pause, p.Next), widget.NewLabel("codes/s"), p.Speed),
-	)
+	p.box = container.NewBorder(nil, container.NewVBox(p.Caption,
+		container.NewBorder(nil, nil, container.NewHBox(p.Prev, p.Pause, p.Next), widget.NewLabel("codes/s"), p.Speed)),
+		nil, nil, card)
 	p.show(0)
 	return p
 }
@@ -443,7 +470,7 @@ func (p *qrPlayer) show(n int) {
 	img, caption := p.images[i], p.captions[i]
 	if img == nil {
 		var err error
-		img, caption, err = p.codes.Image(i, qrSize)
+		img, caption, err = p.codes.Image(i, p.size)
 		if err != nil {
 			p.Caption.SetText(err.Error())
 			return

@@ -28,7 +28,7 @@ const (
 )
 
 // TrainingBanner is the text shown across the window in training mode.
-const TrainingBanner = "Training — simulated stamp and Azure"
+const TrainingBanner = "Training — simulated stamp and Azure; switch tabs to play both sides"
 
 // UI is the GUI's root: it swaps screens inside one window.
 type UI struct {
@@ -306,7 +306,7 @@ func (u *UI) showTraining() {
 	u.TrainingState = widget.NewLabel("Starting the simulated stamp and Azure on this computer…")
 	u.TrainingState.Wrapping = fyne.TextWrapWord
 	home := widget.NewButtonWithIcon("Start", theme.HomeIcon(), u.showStart)
-	u.setScreen(container.NewBorder(container.NewVBox(trainingBanner(), home), nil, nil, nil, u.TrainingState))
+	u.setScreen(container.NewBorder(container.NewBorder(nil, nil, home, nil, trainingBanner()), nil, nil, nil, u.TrainingState))
 	go func() {
 		svc, t, err := u.svc.Training(u.trainingOpts)
 		u.thread.Do(func() {
@@ -332,10 +332,8 @@ func (u *UI) showTraining() {
 				u.TrainingHist.Refresh()
 				u.refreshStatus()
 			}
-			help := widget.NewLabel(fmt.Sprintf("Switch tabs to play both sides. Files and QR images go through the training drive %s.", t.Drive))
-			help.Wrapping = fyne.TextWrapWord
 			home := widget.NewButtonWithIcon("Start", theme.HomeIcon(), u.showStart)
-			u.trainingView = container.NewBorder(container.NewVBox(trainingBanner(), container.NewBorder(nil, nil, home, nil, help)), nil, nil, nil, u.TrainingTabs)
+			u.trainingView = container.NewBorder(container.NewBorder(nil, nil, home, nil, trainingBanner()), nil, nil, nil, u.TrainingTabs)
 			if u.side == SideTraining {
 				u.setScreen(u.trainingView)
 			}
