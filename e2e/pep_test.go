@@ -188,9 +188,12 @@ func TestPEPFaults(t *testing.T) {
 		{"busy activation", pepsim.Faults{Busy: -1}, activate, 1, []string{"another action is in progress"}, false},
 		{"broken pool", pepsim.Faults{BrokenPool: true}, []string{"stamp"}, 1, []string{"broken"}, false},
 		{"HTTP 500 fault", pepsim.Faults{InternalErrors: -1, InternalErrorAction: "Command"}, token, 1, []string{"internal"}, false},
-		{"HTTP 500 twice, retried", pepsim.Faults{InternalErrors: 2, InternalErrorAction: "Command"}, token, 0, nil, false},
-		{"dropped connection, retried", pepsim.Faults{DropReceives: 1}, token, 0, nil, false},
-		{"activation dropped, retried", pepsim.Faults{DropReceives: 1}, activate, 0, nil, true},
+		// The faults below hit the command after the stamp information, which
+		// the module does not retry.
+		{"HTTP 500 twice, retried", pepsim.Faults{InternalErrors: 2, InternalErrorAction: "Command", AfterCommands: 1}, token, 0, nil, false},
+		{"dropped connection, retried", pepsim.Faults{DropReceives: 1, AfterCommands: 1}, token, 0, nil, false},
+		{"activation dropped, retried", pepsim.Faults{DropReceives: 1, AfterCommands: 1}, activate, 0, nil, true},
+		{"stamp information dropped, not retried", pepsim.Faults{DropReceives: 1}, []string{"stamp"}, 1, []string{"closed the connection"}, false},
 		{"repeated TimedOut, re-polled", pepsim.Faults{TimedOut: 5}, token, 0, nil, false},
 		{"slow PEP", pepsim.Faults{Latency: 50 * time.Millisecond}, []string{"stamp"}, 0, nil, false},
 	}

@@ -130,6 +130,11 @@ type Faults struct {
 	// TimedOut answers the next TimedOut Receive requests with a w:TimedOut
 	// fault even when output is waiting.
 	TimedOut int
+	// AfterCommands holds DropReceives, InternalErrors and TimedOut back
+	// until the first AfterCommands pipelines have started, so that a fault
+	// can hit a later command (the token, the activation) rather than the
+	// stamp information every session starts with.
+	AfterCommands int
 	// BrokenPool opens runspace pools in the Broken state.
 	BrokenPool bool
 	// Busy fails the next Busy action-plan cmdlets (New-RegistrationToken,

@@ -429,11 +429,12 @@ func (s *Server) receive(ctx context.Context, req *request) (string, *wsmanFault
 	defer deadline.Stop()
 
 	s.mu.Lock()
-	if cmdID != "" && take(&s.faults.DropReceives) {
+	armed := s.stats.Actions["Command"] > s.faults.AfterCommands
+	if armed && cmdID != "" && take(&s.faults.DropReceives) {
 		s.mu.Unlock()
 		return "", nil, errDrop
 	}
-	if take(&s.faults.TimedOut) {
+	if armed && take(&s.faults.TimedOut) {
 		s.stats.TimedOut++
 		s.mu.Unlock()
 		return "", faultTimedOut(), nil

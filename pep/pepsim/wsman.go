@@ -286,7 +286,7 @@ func (s *Server) handleWSMan(ctx context.Context, cs *connState, body []byte) (i
 		s.stats.Actions = map[string]int{}
 	}
 	s.stats.Actions[req.Header.Action[strings.LastIndexByte(req.Header.Action, '/')+1:]]++
-	inject := take500(&s.faults, req.Header.Action)
+	inject := s.stats.Actions["Command"] > s.faults.AfterCommands && take500(&s.faults, req.Header.Action)
 	s.mu.Unlock()
 	if inject {
 		return s.fault(relates, faultInternal())
