@@ -429,7 +429,7 @@ func (s *Server) receive(ctx context.Context, req *request) (string, *wsmanFault
 	defer deadline.Stop()
 
 	s.mu.Lock()
-	armed := s.stats.Actions["Command"] > s.faults.AfterCommands
+	armed := s.faultsArmed()
 	if armed && cmdID != "" && take(&s.faults.DropReceives) {
 		s.mu.Unlock()
 		return "", nil, errDrop

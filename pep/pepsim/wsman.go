@@ -286,7 +286,7 @@ func (s *Server) handleWSMan(ctx context.Context, cs *connState, body []byte) (i
 		s.stats.Actions = map[string]int{}
 	}
 	s.stats.Actions[req.Header.Action[strings.LastIndexByte(req.Header.Action, '/')+1:]]++
-	inject := s.stats.Actions["Command"] > s.faults.AfterCommands && take500(&s.faults, req.Header.Action)
+	inject := s.faultsArmed() && take500(&s.faults, req.Header.Action)
 	s.mu.Unlock()
 	if inject {
 		return s.fault(relates, faultInternal())
@@ -318,6 +318,13 @@ func (s *Server) handleWSMan(ctx context.Context, cs *connState, body []byte) (i
 		return s.fault(relates, f)
 	}
 	return http.StatusOK, []byte(reply), nil
+}
+
+// faultsArmed reports whether the pipeline faults may fire: at once, or
+// once more than Faults.AfterCommands pipelines have started. Callers hold
+// Server.mu.
+func (s *Server) faultsArmed() bool {
+	return s.faults.AfterCommands == 0 || s.stats.Actions["Command"] > s.faults.AfterCommands
 }
 
 // take500 reports whether an injected internal-error fault fires for action.
