@@ -12,6 +12,7 @@ import (
 	"image/png"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
@@ -85,7 +86,9 @@ func runGUI(ctx context.Context, env *app.Env, log io.Writer, opts app.GUIOption
 	// DIR, print the figures on stderr and quit. AZS_COURIER_SCREENSHOT=-
 	// tours without saving pictures (the benchmark's memory figure).
 	// AZS_COURIER_SCREENSHOT_SIZE=WxH and AZS_COURIER_SCREENSHOT_THEME=light
-	// or dark set the window's size and theme for the tour.
+	// or dark set the window's size and theme for the tour;
+	// AZS_COURIER_SCREENSHOT_X11=1 also grabs each screen from the X server
+	// (ImageMagick's import).
 	var tourErr error
 	if dir := env.Getenv("AZS_COURIER_SCREENSHOT"); dir != "" {
 		if look := env.Getenv("AZS_COURIER_SCREENSHOT_THEME"); look != "" {
@@ -97,7 +100,7 @@ func runGUI(ctx context.Context, env *app.Env, log io.Writer, opts app.GUIOption
 		}
 		a.Lifecycle().SetOnStarted(func() {
 			go func() {
-				tourErr = screenshotTour(ctx, w, u, dir, started, log)
+				tourErr = screenshotTour(ctx, w, u, dir, env.Getenv("AZS_COURIER_SCREENSHOT_X11") != "", started, log)
 				fyne.Do(a.Quit)
 			}()
 		})
@@ -137,7 +140,7 @@ func takeEnv(secrets []string) func(string) string {
 // stops. Fyne's GL capture reads the front buffer, which Mesa's software
 // renderer under Xvfb leaves black, so the window's own widget tree is
 // drawn at the window's size by Fyne's software painter instead.
-func screenshotTour(ctx context.Context, w fyne.Window, u *ui.UI, dir string, started time.Time, log io.Writer) error {
+func screenshotTour(ctx context.Context, w fyne.Window, u *ui.UI, dir string, x11 bool, started time.Time, log io.Writer) error {
 	fmt.Fprintf(log, "bench: run-loop-started-ms=%d rss-mb=%.1f\n", time.Since(started).Milliseconds(), residentMB())
 	if dir != "-" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -148,11 +151,22 @@ func screenshotTour(ctx context.Context, w fyne.Window, u *ui.UI, dir string, st
 		var img image.Image
 		fyne.DoAndWait(func() {
 			content, size := w.Content(), w.Canvas().Size()
+			top := w.Canvas().Overlays().Top() // a dialog, if one is open
 			c := software.NewCanvas()
 			c.SetContent(content)
 			c.Resize(size)
+			if top != nil {
+				c.Overlays().Add(top)
+			}
 			img = c.Capture()
+			if top != nil {
+				c.Overlays().Remove(top)
+			}
 			w.SetContent(content)
+			if top != nil {
+				top.Resize(size)
+				top.Refresh()
+			}
 		})
 		return img
 	}
@@ -169,6 +183,19 @@ func screenshotTour(ctx context.Context, w fyne.Window, u *ui.UI, dir string, st
 			return err
 		}
 		fmt.Fprintf(log, "screenshot: %s\n", path)
+		if x11 {
+			// The X server's own picture of the screen, as drawn by OpenGL:
+			// it shows clipping and overlays the software painter leaves out.
+			time.Sleep(200 * time.Millisecond)
+			var size fyne.Size
+			fyne.DoAndWait(func() { size = w.Canvas().Size() })
+			// Without a window manager the window sits at the top left.
+			crop := fmt.Sprintf("%dx%d+0+0", int(size.Width*w.Canvas().Scale()), int(size.Height*w.Canvas().Scale()))
+			grab := exec.CommandContext(ctx, "import", "-window", "root", "-crop", crop, "+repage", filepath.Join(dir, name+"-x11.png"))
+			if out, err := grab.CombinedOutput(); err != nil {
+				return fmt.Errorf("screenshot: X11 grab of %s: %v %s", name, err, out)
+			}
+		}
 		return nil
 	}
 	var rss float64

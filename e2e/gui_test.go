@@ -92,8 +92,12 @@ func TestGUIScreenshots(t *testing.T) {
 					// Meanwhile, grab the real X screen once the window is drawn.
 					go grabScreen(ctx, display, filepath.Join(root, "x11-first-frame.png"), grabbed)
 				}
-				r := runCLI(t, runOpts{Env: []string{"DISPLAY=" + display, "XDG_RUNTIME_DIR=" + xdg, "AZS_COURIER_SCREENSHOT=" + out,
-					"AZS_COURIER_SCREENSHOT_SIZE=" + size, "AZS_COURIER_SCREENSHOT_THEME=" + look}}, "gui")
+				env := []string{"DISPLAY=" + display, "XDG_RUNTIME_DIR=" + xdg, "AZS_COURIER_SCREENSHOT=" + out,
+					"AZS_COURIER_SCREENSHOT_SIZE=" + size, "AZS_COURIER_SCREENSHOT_THEME=" + look}
+				if _, err := exec.LookPath("import"); err == nil {
+					env = append(env, "AZS_COURIER_SCREENSHOT_X11=1") // also the X server's own picture, <name>-x11.png
+				}
+				r := runCLI(t, runOpts{Env: env}, "gui")
 				if r.Code != 0 {
 					t.Fatalf("gui tour: exit %d\n%s", r.Code, r.Stderr)
 				}

@@ -34,6 +34,7 @@ var historyColumns = []struct {
 func newHistoryScreen(u *UI, svc *app.Service) *HistoryScreen {
 	h := &HistoryScreen{u: u, svc: svc, Result: widget.NewLabel("")}
 	h.Result.Wrapping = fyne.TextWrapWord
+	h.Result.Hide() // until there is something to say
 	h.Table = widget.NewTableWithHeaders(
 		func() (int, int) { return len(h.rows), len(historyColumns) },
 		func() fyne.CanvasObject { return widget.NewLabel("") },
@@ -138,6 +139,7 @@ func (h *HistoryScreen) Refresh() {
 	rows, err := h.svc.LedgerRows()
 	if err != nil {
 		h.Result.SetText(app.Explain(err).Reason)
+		h.Result.Show()
 	}
 	h.rows = rows
 	h.Table.Refresh()
@@ -145,6 +147,7 @@ func (h *HistoryScreen) Refresh() {
 
 func (h *HistoryScreen) onVerify() {
 	h.Refresh()
+	h.Result.Show()
 	st := h.svc.LedgerStatus()
 	if st.Intact {
 		h.Result.SetText(fmt.Sprintf("Chain verified: %d entries, none edited, removed or reordered (%s).", st.Entries, st.Path))
@@ -166,6 +169,7 @@ func (h *HistoryScreen) onExport() {
 // ExportTo writes the verified ledger as CSV into dir.
 func (h *HistoryScreen) ExportTo(dir string) {
 	path, err := h.svc.ExportLedger(dir)
+	h.Result.Show()
 	if err != nil {
 		v := app.Explain(err)
 		h.Result.SetText("Not exported: " + v.Reason + "; " + v.Fix)
