@@ -141,7 +141,11 @@ func takeEnv(secrets []string) func(string) string {
 // renderer under Xvfb leaves black, so the window's own widget tree is
 // drawn at the window's size by Fyne's software painter instead.
 func screenshotTour(ctx context.Context, w fyne.Window, u *ui.UI, dir string, x11 bool, started time.Time, log io.Writer) error {
-	fmt.Fprintf(log, "bench: run-loop-started-ms=%d rss-mb=%.1f\n", time.Since(started).Milliseconds(), residentMB())
+	if rss := residentMB(); rss > 0 {
+		fmt.Fprintf(log, "bench: run-loop-started-ms=%d rss-mb=%.1f\n", time.Since(started).Milliseconds(), rss)
+	} else {
+		fmt.Fprintf(log, "bench: run-loop-started-ms=%d\n", time.Since(started).Milliseconds())
+	}
 	if dir != "-" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("screenshot folder: %w", err)

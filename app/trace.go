@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/azs-courier/azs-courier/courier"
 	"github.com/azs-courier/azs-courier/pep/psrp"
@@ -113,10 +114,10 @@ func OpenTrace(path string, force bool) (io.WriteCloser, error) {
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
-		return nil, fmt.Errorf("the trace file %s already exists; choose a new name, or pass --force to replace it", path)
+		return nil, fmt.Errorf("the trace file %s already exists; choose a new name, or pass --force-trace to replace it", path)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("create the trace file %s: %w; choose a writable path for --trace", path, err)
+		return nil, fmt.Errorf("the trace file %s cannot be created: %w", path, courier.WriteError(filepath.Dir(path), err))
 	}
 	return f, nil
 }

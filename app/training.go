@@ -11,6 +11,7 @@ import (
 
 	"github.com/azs-courier/azs-courier/azure"
 	"github.com/azs-courier/azs-courier/azure/azuresim"
+	"github.com/azs-courier/azs-courier/courier"
 	"github.com/azs-courier/azs-courier/pep/pepsim"
 )
 
@@ -150,7 +151,7 @@ func (t *Training) Close() {
 	if t.az != nil {
 		t.az.Close()
 	}
-	if err := os.RemoveAll(t.dir); err != nil {
+	if err := courier.RemoveAll(t.dir); err != nil {
 		t.log.Debug("could not remove the training folder", "path", t.dir, "err", err)
 	}
 }

@@ -86,7 +86,7 @@ func runAzureSim(ctx context.Context, opts *azureSimOptions) error {
 		},
 	}
 	in.write(out, opts.shells)
-	fmt.Fprintf(out, "\nPress Ctrl-C to stop.\n")
+	fmt.Fprintf(out, "\nPress %s to stop.\n", stopKeys)
 	<-ctx.Done()
 	return nil
 }

@@ -22,6 +22,10 @@ type IO struct {
 	In     io.Reader
 	Out    io.Writer
 	ErrOut io.Writer
+	// Data is Out as it is, for what programs read (ledger export, JSON
+	// lines): never converted to a console code page, which would change
+	// the bytes of an exported record.
+	Data   io.Writer
 	InTTY  bool // In is an interactive terminal
 	OutTTY bool // Out is an interactive terminal
 }
@@ -34,6 +38,7 @@ func SystemIO() *IO {
 		In:     os.Stdin,
 		Out:    consoleWriter(os.Stdout),
 		ErrOut: consoleWriter(os.Stderr),
+		Data:   os.Stdout,
 		InTTY:  term.IsTerminal(int(os.Stdin.Fd())),
 		OutTTY: term.IsTerminal(int(os.Stdout.Fd())),
 	}
@@ -43,7 +48,7 @@ func SystemIO() *IO {
 // the command wrote to Out and ErrOut.
 func TestIO() (ios *IO, in, out, errOut *bytes.Buffer) {
 	in, out, errOut = new(bytes.Buffer), new(bytes.Buffer), new(bytes.Buffer)
-	return &IO{In: in, Out: out, ErrOut: errOut}, in, out, errOut
+	return &IO{In: in, Out: out, ErrOut: errOut, Data: out}, in, out, errOut
 }
 
 // Prompter asks the person at the terminal. Implementations must not echo
@@ -88,6 +93,14 @@ func (e *Env) source(path string) app.Source {
 		return app.StreamSource("standard input", e.IO.In)
 	}
 	return app.FileSource(path)
+}
+
+// data returns the stream for machine-readable output.
+func (s *IO) data() io.Writer {
+	if s.Data != nil {
+		return s.Data
+	}
+	return s.Out
 }
 
 // service returns the use cases.

@@ -35,7 +35,7 @@ overrides it).`,
 				if err != nil {
 					return err
 				}
-				_, err = env.IO.Out.Write(data)
+				_, err = env.IO.data().Write(data)
 				return err
 			}
 			rows, err := svc.LedgerRows()
@@ -78,7 +78,7 @@ overrides it).`,
 	export := &cobra.Command{
 		Use:   "export",
 		Short: "Export the verified ledger as CSV or JSON lines",
-		Example: `  azs-courier ledger export --out E:\custody.csv
+		Example: `  azs-courier ledger export --out ` + onDrive("custody.csv") + `
   azs-courier ledger export --format jsonl`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -91,7 +91,7 @@ overrides it).`,
 				return err
 			}
 			if out == "" {
-				_, err = env.IO.Out.Write(data)
+				_, err = env.IO.data().Write(data)
 				return err
 			}
 			return svc.WriteLedgerExport(out, data, force)

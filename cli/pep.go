@@ -34,8 +34,8 @@ func addPEPFlags(cmd *cobra.Command, f *pepFlags, timeout time.Duration) {
 	addTimeoutFlag(cmd, &f.timeout, timeout)
 	fl := cmd.Flags()
 	fl.StringVar(&f.hosts, "pep", "", "ERCS VM address(es) of the privileged endpoint: `HOST[:PORT][,HOST...]`, tried in order")
-	fl.StringVar(&f.user, "user", "", `PEP account, DOMAIN\CloudAdmin`)
-	fl.BoolVar(&f.passwordStdin, "password-stdin", false, "read the PEP password from the first line of standard input")
+	fl.StringVar(&f.user, "user", "", "PEP account, `DOMAIN\\CloudAdmin`")
+	fl.BoolVar(&f.passwordStdin, "password-stdin", false, "read the PEP password from the first line of standard input"+stdinHint)
 	fl.BoolVar(&f.https, "https", false, "use WinRM over HTTPS (port 5986, certificate verified) instead of NTLM-sealed HTTP on 5985")
 	fl.StringVar(&f.caFile, "ca-file", "", "with --https, trust the PEM certificates in `FILE` (default: the system's)")
 	fl.StringVar(&f.trace, "trace", "", "record the decrypted WS-Man exchange to a new `FILE` (pypsrp format; the password is never written)")
@@ -218,7 +218,7 @@ func newStampCmd(env *Env) *cobra.Command {
 		Use:   "stamp",
 		Short: "Show the stamp's cloud ID, version and node count (Get-AzureStackStampInformation)",
 		Example: `  azs-courier stamp --pep 10.0.0.224,10.0.0.225 --user AZS\CloudAdmin
-  AZS_PEP_PASSWORD=… azs-courier stamp --pep 10.0.0.224 --user AZS\CloudAdmin --json`,
+` + passwordEnvExample,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := f.check(cmd); err != nil {
@@ -262,8 +262,9 @@ it also saves the token as QR frames (PNG) for the trip across the air gap.
 
 Capacity needs --agreement-number and keeps usage reporting off; Custom needs
 --ms-asset-tag and a stamp of version 1.1912.0.19 or later.`,
-		Example: `  azs-courier token --pep 10.0.0.224 --user AZS\CloudAdmin --billing-model Capacity --agreement-number 1234567 --out E:\registration-token.txt --qr E:\token-qr`,
-		Args:    usageArgs(cobra.NoArgs),
+		Example: `  azs-courier token --pep 10.0.0.224 --user AZS\CloudAdmin --billing-model Capacity --agreement-number 1234567 --out ` +
+			onDrive("registration-token.txt") + ` --qr ` + onDrive("token-qr"),
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := f.check(cmd); err != nil {
 				return err
@@ -365,7 +366,7 @@ func newActivateCmd(env *Env) *cobra.Command {
 		Long: `Read the activation key (any encoding; "-" reads standard input), check that it was
 issued for this stamp's cloud ID, and run New-AzureStackActivation -TimeoutInSeconds 1800.
 A key for another stamp is refused (exit status 3) unless --force is given.`,
-		Example: `  azs-courier activate --pep 10.0.0.224 --user AZS\CloudAdmin --key E:\activation-key.txt`,
+		Example: `  azs-courier activate --pep 10.0.0.224 --user AZS\CloudAdmin --key ` + onDrive("activation-key.txt"),
 		Args:    usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := f.check(cmd); err != nil {

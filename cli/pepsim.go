@@ -125,7 +125,7 @@ func runPEPSim(ctx context.Context, opts *pepSimOptions) error {
 		append([]string{"azs-courier", "deactivate", "--yes"}, flags...),
 	}
 	in.write(out, opts.shells)
-	fmt.Fprintf(out, "\nPress Ctrl-C to stop.\n")
+	fmt.Fprintf(out, "\nPress %s to stop.\n", stopKeys)
 	<-ctx.Done()
 	return nil
 }

@@ -20,3 +20,15 @@ const (
 
 // userShells are the shells the simulators print their instructions for.
 func userShells() []shell { return []shell{posixShell} }
+
+// stopKeys stop a program that runs until interrupted.
+const stopKeys = "Ctrl-C"
+
+// onDrive returns the example path of name on a removable drive.
+func onDrive(name string) string { return "/media/usb/" + name }
+
+// passwordEnvExample shows how to set the PEP password for one command.
+const passwordEnvExample = `  AZS_PEP_PASSWORD=... azs-courier stamp --pep 10.0.0.224 --user 'AZS\CloudAdmin' --json`
+
+// stdinHint is how to pipe a password in without a trailing space.
+const stdinHint = ""

@@ -11,7 +11,7 @@ const (
 	// shellDefault names the shells the simulators print instructions for.
 	shellDefault = "powershell and cmd"
 	// wildcardNote says how patterns are read.
-	wildcardNote = "; * and ? in a file name match as in cmd, ignoring case"
+	wildcardNote = "\n* and ? in a file name match as in cmd, ignoring case."
 	// qrDecodeExample shows qr decode with a pattern and a folder.
 	qrDecodeExample = `  azs-courier qr decode E:\key-qr\*.png --out activation-key.txt
   azs-courier qr decode E:\key-qr --out activation-key.txt
@@ -20,3 +20,16 @@ const (
 
 // userShells are the shells the simulators print their instructions for.
 func userShells() []shell { return []shell{powerShell, cmdShell} }
+
+// stopKeys stop a program that runs until interrupted.
+const stopKeys = "Ctrl+C"
+
+// onDrive returns the example path of name on a removable drive.
+func onDrive(name string) string { return `E:\` + name }
+
+// passwordEnvExample shows how to set the PEP password for one command.
+const passwordEnvExample = `  set "AZS_PEP_PASSWORD=..."        (cmd; in PowerShell: $env:AZS_PEP_PASSWORD = '...')
+  azs-courier stamp --pep 10.0.0.224 --user AZS\CloudAdmin --json`
+
+// stdinHint is how to pipe a password in without a trailing space.
+const stdinHint = "; in cmd write echo secret| azs-courier ... (a space before | becomes part of the password)"

@@ -8,6 +8,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"unicode/utf16"
 
 	"github.com/spf13/cobra"
 
@@ -46,7 +47,7 @@ writes its AGX1 frames into DIR: frames.txt (one frame a line, for typing or
 copying), <kind>-<ID>-part-i-of-n.png for each part, and with --sheet a
 printable A4 PDF with 8 codes a page and the frame text below each code.
 Each code fits QR version --max-version at error-correction level M.`,
-		Example: `  azs-courier qr encode registration-token.txt --out E:\token-qr
+		Example: `  azs-courier qr encode registration-token.txt --out ` + onDrive("token-qr") + `
   azs-courier qr encode activation-key.txt --out key-qr --sheet`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -73,6 +74,9 @@ Each code fits QR version --max-version at error-correction level M.`,
 func runQREncode(ctx context.Context, opts *qrEncodeOptions) error {
 	env := opts.env
 	svc := env.service()
+	if err := app.CheckOutputDir(opts.out); err != nil {
+		return err
+	}
 	v, err := svc.ReadArtefact(ctx, env.source(opts.path), "", "qr encode")
 	if err != nil {
 		return err
@@ -110,12 +114,13 @@ func newQRDecodeCmd(env *Env) *cobra.Command {
 or photo with several; other QR codes are ignored), from .txt files of frames,
 and with - from typed frames on standard input (groups of 5, any case, O for 0
 and I or L for 1 are fine; end with ` + eofKeys + `). A folder stands for the
-images and frames.txt in it` + wildcardNote + `. Parts may come in any order,
-over several inputs, with duplicates. When all parts are in and the message
-checks out, the artefact is written to FILE like inspect --write-canonical
-(manifest and custody ledger). Frames of another message or a checksum that
-differs stop the command with exit status 3; nothing is written unless every
-part is in.`,
+images and frames.txt in it.` + wildcardNote + `
+
+Parts may come in any order, over several inputs, with duplicates. When all
+parts are in and the message checks out, the artefact is written to FILE like
+inspect --write-canonical (manifest and custody ledger). Frames of another
+message or a checksum that differs stop the command with exit status 3;
+nothing is written unless every part is in.`,
 		Example: qrDecodeExample + `
   azs-courier qr decode - --out activation-key.txt     (type the frames, then ` + eofKeys + `)`,
 		Args: usageArgs(cobra.MinimumNArgs(1)),
@@ -187,17 +192,37 @@ func nonNil(v []int) []int {
 	return v
 }
 
-// printJSON writes v as indented JSON. Besides what encoding/json escapes,
-// the characters that reorder or hide text on a terminal (bidi overrides,
-// zero-width marks) are written as \u escapes, which JSON reads back the
-// same.
+// printJSON writes v as indented JSON in ASCII: every character beyond
+// ASCII is a \u escape (JSON reads it back the same), so that no console
+// code page can alter it and Windows PowerShell 5.1, which decodes a
+// program's output with the OEM code page, reads it right; and the
+// characters that reorder or hide text on a terminal never appear raw.
 func printJSON(w io.Writer, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(w, "%s\n", app.PrintableLines(string(b)))
+	_, err = fmt.Fprintf(w, "%s\n", asciiJSON(b))
 	return err
+}
+
+// asciiJSON writes the non-ASCII characters of JSON text as \u escapes
+// (surrogate pairs beyond the BMP). Outside strings JSON has only ASCII,
+// so every such character is inside a string, where the escape is valid.
+func asciiJSON(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for _, r := range string(b) {
+		switch {
+		case r < 0x80:
+			out = append(out, byte(r))
+		case r > 0xffff:
+			r1, r2 := utf16.EncodeRune(r)
+			out = fmt.Appendf(out, `\u%04x\u%04x`, r1, r2)
+		default:
+			out = fmt.Appendf(out, `\u%04x`, r)
+		}
+	}
+	return out
 }
 
 // capitalise upper-cases the first letter of an ASCII phrase.

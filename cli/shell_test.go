@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -289,4 +290,28 @@ func allCommands(c *cobra.Command) []*cobra.Command {
 		out = append(out, allCommands(sub)...)
 	}
 	return out
+}
+
+// TestJSONIsASCII: JSON output holds only ASCII, whatever the strings
+// hold, and reads back to the same strings; no code page can alter it.
+func TestJSONIsASCII(t *testing.T) {
+	in := map[string]string{"path": `E:\Bestätigung—Łódź\key.txt`, "bidi": "a\u202eb", "emoji": "🔑", "ctl": "x\x1by"}
+	var b bytes.Buffer
+	if err := printJSON(&b, in); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < b.Len(); i++ {
+		if c := b.Bytes()[i]; c >= 0x80 || (c < 0x20 && c != '\n') {
+			t.Fatalf("byte %#x at %d in %q", c, i, b.String())
+		}
+	}
+	var back map[string]string
+	if err := json.Unmarshal(b.Bytes(), &back); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range in {
+		if back[k] != v {
+			t.Errorf("%s: read back %q, want %q", k, back[k], v)
+		}
+	}
 }

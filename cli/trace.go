@@ -73,7 +73,7 @@ func printTrace(o traceOptions, msgs []app.TraceMessage) error {
 			if err := enc.Encode(m); err != nil {
 				return err
 			}
-			if _, err := io.WriteString(o.Out, app.PrintableLines(b.String())); err != nil {
+			if _, err := o.Out.Write(asciiJSON(b.Bytes())); err != nil {
 				return err
 			}
 		}

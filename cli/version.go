@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -50,9 +49,7 @@ func newVersionCmd(env *Env) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			v := versionInfo(env.App.Build)
 			if asJSON {
-				enc := json.NewEncoder(env.IO.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(v)
+				return printJSON(env.IO.Out, v)
 			}
 			commit := v.Commit
 			if commit == "" {

@@ -42,10 +42,35 @@ func (e *DiskFullError) Error() string {
 
 func (e *DiskFullError) Unwrap() error { return e.Err }
 
-// writeError turns a failure to write into dir into a message that names
-// the drive or folder and the fix, rather than the temporary file's name.
+// MissingFolderError reports an output whose folder does not exist.
+type MissingFolderError struct {
+	Place string
+	Err   error
+}
+
+func (e *MissingFolderError) Error() string {
+	return fmt.Sprintf("the folder %s does not exist; create it, or choose another folder or drive", e.Place)
+}
+
+func (e *MissingFolderError) Unwrap() error { return e.Err }
+
+// WriteError turns a failure to write into dir into a message that names
+// the drive or folder and the fix, rather than a temporary file's name:
+// a *ReadOnlyError, a *DiskFullError, or a missing folder. Other errors are
+// returned as they are.
+func WriteError(dir string, err error) error { return writeError(dir, err) }
+
+// writeError: see WriteError.
 func writeError(dir string, err error) error {
+	var ro *ReadOnlyError
+	var full *DiskFullError
+	var missing *MissingFolderError
+	if errors.As(err, &ro) || errors.As(err, &full) || errors.As(err, &missing) {
+		return err
+	}
 	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return &MissingFolderError{Place: dir, Err: err}
 	case isReadOnlyVolume(err):
 		return &ReadOnlyError{Place: volumeRoot(dir), Err: err}
 	case errors.Is(err, fs.ErrPermission):
@@ -131,7 +156,7 @@ func writeAtomic(path string, data []byte) error {
 func removeLeftovers(path string, log *slog.Logger) {
 	matches, _ := filepath.Glob(escapeGlob(path) + TempMarker + "*")
 	for _, m := range matches {
-		if err := os.RemoveAll(m); err != nil {
+		if err := RemoveAll(m); err != nil {
 			log.Debug("could not remove a leftover of an interrupted run", "path", m, "err", err)
 		} else {
 			log.Debug("removed a leftover of an interrupted run", "path", m)
@@ -141,7 +166,7 @@ func removeLeftovers(path string, log *slog.Logger) {
 
 // removeTemp removes a temporary file or folder, reporting a failure.
 func removeTemp(path string, log *slog.Logger) {
-	if err := os.RemoveAll(path); err != nil {
+	if err := RemoveAll(path); err != nil {
 		log.Debug("could not remove a temporary file", "path", path, "err", err)
 	}
 }
@@ -221,4 +246,28 @@ func CheckWritable(path string) error {
 		return writeError(dir, err)
 	}
 	return nil
+}
+
+// RemoveAll removes path and everything below it, as os.RemoveAll does,
+// falling back to removing entry by entry where os.RemoveAll fails as a
+// whole (wine 8 answers Go's one-call delete with "Invalid function").
+func RemoveAll(path string) error {
+	err := os.RemoveAll(path)
+	if err == nil {
+		return nil
+	}
+	var paths []string
+	filepath.WalkDir(path, func(p string, d fs.DirEntry, werr error) error {
+		if werr == nil {
+			paths = append(paths, p)
+		}
+		return nil
+	})
+	for i := len(paths) - 1; i >= 0; i-- { // children before their folder
+		os.Remove(paths[i])
+	}
+	if _, serr := os.Lstat(path); errors.Is(serr, fs.ErrNotExist) {
+		return nil
+	}
+	return err
 }

@@ -52,7 +52,7 @@ func startSimulator(t *testing.T, args ...string) *simulator {
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
 		b.WriteString(sc.Text() + "\n")
-		if strings.HasPrefix(sc.Text(), "Press Ctrl-C") {
+		if strings.HasPrefix(sc.Text(), "Press Ctrl") {
 			break
 		}
 	}

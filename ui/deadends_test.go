@@ -92,7 +92,9 @@ func TestExportAgainToTheSamePlace(t *testing.T) {
 	d := trainedToken(t, u)
 	test.Tap(d.ToExport)
 	test.Tap(d.Export.Save)
-	waitFor(t, u, "the first save", func() bool { return strings.Contains(d.Export.Result.Text, "Saved and read back") })
+	waitFor(t, u, "the first save", func() bool {
+		return strings.Contains(d.Export.Result.Text, "Saved and read back") && !d.Export.task.Running()
+	})
 	first := d.token
 
 	// A new token: the export screen forgets the last save.
@@ -117,7 +119,9 @@ func TestExportAgainToTheSamePlace(t *testing.T) {
 		}
 	}
 	tapOverlayButton(t, w, "Yes")
-	waitFor(t, u, "the replacement", func() bool { return strings.Contains(d.Export.Result.Text, "Saved and read back") })
+	waitFor(t, u, "the replacement", func() bool {
+		return strings.Contains(d.Export.Result.Text, "Saved and read back") && !d.Export.task.Running()
+	})
 	got, err := u.trainingSvc.ImportFile(context.Background(), filepath.Join(u.training.Drive, "registration-token.txt"), app.KindToken)
 	if err != nil || got.SHA256 != d.token.SHA256 {
 		t.Errorf("after Replace the file holds %v (%v), want the new token", got, err)

@@ -177,21 +177,21 @@ func isEmptyDir(dir string) bool {
 func writeStaged(dir string, files []file, log *slog.Logger) error {
 	parent := filepath.Dir(dir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return fmt.Errorf("qr: create the folder for the codes: %w", err)
+		return courier.WriteError(nearestDir(parent), err)
 	}
 	staging := courier.NewTempName(dir)
 	if err := os.Mkdir(staging, 0o777); err != nil {
-		return fmt.Errorf("qr: create the folder for the codes: %w", err)
+		return courier.WriteError(parent, err)
 	}
 	fail := func(err error) error {
-		if rerr := os.RemoveAll(staging); rerr != nil {
+		if rerr := courier.RemoveAll(staging); rerr != nil {
 			log.Debug("could not remove a temporary folder", "path", staging, "err", rerr)
 		}
 		return err
 	}
 	for _, f := range files {
 		if err := writeSynced(filepath.Join(staging, filepath.Base(f.path)), f.data); err != nil {
-			return fail(fmt.Errorf("qr: write %s: %w", f.path, err))
+			return fail(courier.WriteError(parent, fmt.Errorf("write %s: %w", f.path, err)))
 		}
 	}
 	if err := courier.SyncDir(staging); err != nil {
@@ -209,6 +209,21 @@ func writeStaged(dir string, files []file, log *slog.Logger) error {
 		return fmt.Errorf("qr: sync folder %s: %w", parent, err)
 	}
 	return nil
+}
+
+// nearestDir returns dir, or the nearest folder above it that exists: the
+// place a failure to create dir is about.
+func nearestDir(dir string) string {
+	for {
+		if st, err := os.Stat(dir); err == nil && st.IsDir() {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return dir
+		}
+		dir = parent
+	}
 }
 
 // writeSynced creates path (mode 0666 less the umask) with data and syncs it.
