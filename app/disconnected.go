@@ -50,6 +50,10 @@ type TranscriptExport struct {
 // could not be exported; the session is closed all the same.
 var ErrTranscripts = pep.ErrTranscripts
 
+// ErrPEPCredentials is matched by errors for the PEP refusing the user name
+// or password.
+var ErrPEPCredentials = pep.ErrUnauthorized
+
 // ParseHosts splits a list of ERCS addresses separated by commas, spaces or
 // new lines.
 func ParseHosts(s string) []string {

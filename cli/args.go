@@ -125,3 +125,49 @@ func matchFold(pattern, name string) bool {
 	}
 	return pi == len(p)
 }
+
+// singleFile returns the file a command that reads one file was given:
+// path itself, or with wildcards set and a pattern in its last element the
+// one file the pattern matches. A pattern matching several files is an
+// error listing them, so the wrong token is never read by accident.
+func singleFile(flag, path string, wildcards bool) (string, error) {
+	if !wildcards || path == "-" || !hasWildcard(filepath.Base(path)) {
+		return path, nil
+	}
+	matches, err := globFold(path)
+	if err != nil {
+		return "", err
+	}
+	if len(matches) > 1 {
+		names := make([]string, 0, 3)
+		for _, m := range matches[:min(3, len(matches))] {
+			names = append(names, filepath.Base(m))
+		}
+		more := ""
+		if len(matches) > 3 {
+			more = fmt.Sprintf(" and %d more", len(matches)-3)
+		}
+		return "", fmt.Errorf("%s %s matches %d files (%s%s); name the one file to read", flag, path, len(matches), strings.Join(names, ", "), more)
+	}
+	return matches[0], nil
+}
+
+// quotedArg returns an error for the first argument holding a double quote
+// when quotes is set (Windows). There a folder typed as "E:\codes\" ends in
+// \", which the C runtime's rules read as a literal quote: the program gets
+// E:\codes" and the rest of the line glued to it. No name a command takes
+// can hold a quote, so this is always that mistake.
+func quotedArg(args []string, quotes bool) error {
+	if !quotes {
+		return nil
+	}
+	for _, a := range args {
+		if !strings.Contains(a, `"`) {
+			continue
+		}
+		before, _, _ := strings.Cut(a, `"`)
+		return fmt.Errorf(`the argument %s has a " in it: a path in quotes that ends in a backslash ("%s\") makes Windows read \" as a quote; leave out the last backslash ("%s")`,
+			app.Printable(a), strings.TrimSuffix(before, `\`), strings.TrimSuffix(before, `\`))
+	}
+	return nil
+}

@@ -121,3 +121,48 @@ func TestExpandInputsUnix(t *testing.T) {
 		t.Errorf("empty folder: got %v", err)
 	}
 }
+
+func TestSingleFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"activation-key.txt", "registration-token-1.txt", "registration-token-2.txt"} {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		path      string
+		wildcards bool
+		want      string // the file, or words of the error
+		fails     bool
+	}{
+		{filepath.Join(dir, "ACTIVATION*.TXT"), true, filepath.Join(dir, "activation-key.txt"), false},
+		{filepath.Join(dir, "registration-token-*.txt"), true, "matches 2 files (registration-token-1.txt, registration-token-2.txt); name the one file", true},
+		{filepath.Join(dir, "nothing-*.txt"), true, "no file matches", true},
+		{filepath.Join(dir, "activation*.txt"), false, filepath.Join(dir, "activation*.txt"), false}, // Unix: the shell's business
+		{"-", true, "-", false},
+	} {
+		got, err := singleFile("--key", tt.path, tt.wildcards)
+		switch {
+		case tt.fails && (err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "--key ") && !strings.HasPrefix(err.Error(), "no file")):
+			t.Errorf("singleFile(%q) = %q, %v; want an error with %q", tt.path, got, err, tt.want)
+		case !tt.fails && (err != nil || got != tt.want):
+			t.Errorf("singleFile(%q) = %q, %v; want %q", tt.path, got, err, tt.want)
+		}
+	}
+}
+
+// TestQuotedArg: on Windows, "E:\codes\" reaches the program as E:\codes"
+// followed by the rest of the line; the error says to drop the backslash.
+func TestQuotedArg(t *testing.T) {
+	args := []string{"qr", "encode", "token.txt", "--out", `E:\token qr" --force`}
+	err := quotedArg(args, true)
+	if err == nil || !strings.Contains(err.Error(), `("E:\token qr")`) || strings.Contains(err.Error(), "\n") {
+		t.Errorf("quotedArg = %v, want one line suggesting \"E:\\token qr\"", err)
+	}
+	if err := quotedArg(args, false); err != nil {
+		t.Errorf("quotedArg off Windows = %v, want nil", err)
+	}
+	if err := quotedArg([]string{"inspect", `E:\token.txt`}, true); err != nil {
+		t.Errorf("quotedArg without quotes = %v", err)
+	}
+}

@@ -168,7 +168,7 @@ with the same token and name succeeds without change.`,
 
 func runRegister(ctx context.Context, cmd *cobra.Command, opts *registerOptions, req app.SignInRequest) error {
 	env := opts.env
-	token, err := env.service().ReadArtefact(ctx, env.source(opts.token), app.KindToken, "register")
+	token, err := env.readArtefact(ctx, "--token", opts.token, app.KindToken, "register")
 	if err != nil {
 		return err
 	}
@@ -335,7 +335,7 @@ func runUnregister(ctx context.Context, cmd *cobra.Command, opts *unregisterOpti
 	env := opts.env
 	req := app.UnregisterRequest{Name: opts.name, CloudID: opts.cloudID, ResourceGroup: opts.group}
 	if opts.token != "" {
-		token, err := env.service().ReadArtefact(ctx, env.source(opts.token), app.KindToken, "unregister")
+		token, err := env.readArtefact(ctx, "--token", opts.token, app.KindToken, "unregister")
 		if err != nil {
 			return err
 		}

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"bytes"
 	"io"
+	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
@@ -25,12 +27,14 @@ var asciiFallback = map[rune]string{
 }
 
 // codePageWriter converts the UTF-8 written to it for a Windows console or
-// pipe on a code page other than UTF-8: each character the code page has
-// is kept, the others are spelled in ASCII (asciiFallback) or become "?".
-// With raw set it writes the code page's bytes (a pipe or file, which
-// PowerShell 5.1 and cmd read in that code page); otherwise it writes UTF-8
-// of the kept characters (a console, where Go writes UTF-16 and the console
-// font shows what the code page has).
+// pipe on a code page other than UTF-8. With raw set (a pipe or file, which
+// PowerShell 5.1 and cmd read in that code page) it writes the code page's
+// bytes: each character the code page has is kept, the others are spelled
+// in ASCII (asciiFallback) or become "?". Otherwise (a console, where Go
+// writes UTF-16 and the console shows any character its font has) every
+// character is kept but the symbols of our own messages the code page
+// lacks, which are spelled in ASCII: a raster font of that code page has
+// no glyph for them, while names in any script are the user's own text.
 type codePageWriter struct {
 	w     io.Writer
 	cm    *charmap.Charmap // nil: ASCII only
@@ -70,16 +74,39 @@ func (c *codePageWriter) appendRune(out []byte, r rune) []byte {
 	if r < utf8.RuneSelf {
 		return append(out, byte(r))
 	}
+	b, inPage := byte(0), false
 	if c.cm != nil && r != utf8.RuneError {
-		if b, ok := c.cm.EncodeRune(r); ok {
-			if c.raw {
-				return append(out, b)
-			}
-			return utf8.AppendRune(out, r)
-		}
+		b, inPage = c.cm.EncodeRune(r)
+	}
+	switch {
+	case inPage && c.raw:
+		return append(out, b)
+	case inPage:
+		return utf8.AppendRune(out, r)
 	}
 	if s, ok := asciiFallback[r]; ok {
 		return append(out, s...)
 	}
+	if !c.raw && r != utf8.RuneError {
+		return utf8.AppendRune(out, r)
+	}
 	return append(out, '?')
+}
+
+// decodeInput returns a line read from standard input as UTF-8. A leading
+// byte-order mark (PowerShell 5.1 with $OutputEncoding set to UTF-8 sends
+// one) is dropped; bytes that are not UTF-8 are read in code page cp, the
+// console's input code page on Windows, where cmd's "type file |" and
+// older tools pipe that code page's bytes.
+func decodeInput(b []byte, cp uint32) string {
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	if cm := codePages[cp]; cm != nil {
+		if s, err := cm.NewDecoder().Bytes(b); err == nil {
+			return string(s)
+		}
+	}
+	return strings.ToValidUTF8(string(b), "\uFFFD")
 }

@@ -95,6 +95,20 @@ func (e *Env) source(path string) app.Source {
 	return app.FileSource(path)
 }
 
+// readArtefact reads the one artefact a command was given as path to flag
+// (or as its argument when flag is ""): the file, standard input for "-",
+// or on Windows the one file a pattern matches.
+func (e *Env) readArtefact(ctx context.Context, flag, path string, want app.ArtefactKind, step string) (*app.ArtefactView, error) {
+	if flag == "" {
+		flag = "the file"
+	}
+	p, err := singleFile(flag, path, expandWildcards)
+	if err != nil {
+		return nil, err
+	}
+	return e.service().ReadArtefact(ctx, e.source(p), want, step)
+}
+
 // data returns the stream for machine-readable output.
 func (s *IO) data() io.Writer {
 	if s.Data != nil {

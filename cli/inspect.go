@@ -50,7 +50,7 @@ canonical file and its manifest.`,
 func runInspect(ctx context.Context, opts *inspectOptions) error {
 	env := opts.env
 	svc := env.service()
-	v, err := svc.ReadArtefact(ctx, env.source(opts.path), "", "inspect")
+	v, err := env.readArtefact(ctx, "", opts.path, "", "inspect")
 	if err != nil {
 		return err
 	}

@@ -64,7 +64,14 @@ func Main(ctx context.Context, args []string, env *Env) int {
 	}
 	root := newRootCmd(env)
 	root.SetArgs(args)
-	cmd, err := execute(ctx, root, args)
+	var cmd *cobra.Command
+	err := quotedArg(args, windowsQuotes)
+	if err != nil {
+		cmd, _, _ = root.Find(args)
+		err = &UsageError{Err: err}
+	} else {
+		cmd, err = execute(ctx, root, args)
+	}
 	if err == nil {
 		return ExitOK
 	}

@@ -28,6 +28,19 @@ type pepFlags struct {
 	timeout       time.Duration
 	transcripts   string
 	shareUser     string
+
+	pwFrom string // where password found it, for hints on a refused password
+}
+
+// refused adds a hint to err, the PEP refusing the password, when the
+// password came from a pipe or the environment and ends in white space:
+// cmd's "echo secret | azs-courier" and "set AZS_PEP_PASSWORD=secret &&"
+// both keep the space before the operator.
+func (f *pepFlags) refused(err error, pw string) error {
+	if f.pwFrom == "" || !errors.Is(err, app.ErrPEPCredentials) || strings.TrimRight(pw, " \t") == pw {
+		return err
+	}
+	return fmt.Errorf("%w; the password from %s ends with a space, which is part of it: in cmd write the operator without a space before it (echo secret| ..., set %s=secret&& ...)", err, f.pwFrom, pepPasswordEnv)
 }
 
 func addPEPFlags(cmd *cobra.Command, f *pepFlags, timeout time.Duration) {
@@ -83,13 +96,19 @@ func (f *pepFlags) check(cmd *cobra.Command) error {
 // prompt, in that order.
 func (f *pepFlags) password(env *Env) (string, error) {
 	if f.passwordStdin {
-		line, err := bufio.NewReader(env.IO.In).ReadString('\n')
-		if err != nil && line == "" {
+		line, err := bufio.NewReader(env.IO.In).ReadBytes('\n')
+		if err != nil && len(line) == 0 {
 			return "", errors.New("--password-stdin: standard input is empty; pipe the password in")
 		}
-		return strings.TrimRight(line, "\r\n"), nil
+		p := strings.TrimRight(decodeInput(line, inputCodePage()), "\r\n")
+		if p == "" {
+			return "", errors.New("--password-stdin: the first line of standard input is empty; pipe the password in")
+		}
+		f.pwFrom = "the first line of standard input"
+		return p, nil
 	}
 	if p := env.getenv(pepPasswordEnv); p != "" {
+		f.pwFrom = pepPasswordEnv
 		return p, nil
 	}
 	p, err := env.Prompter.Password(fmt.Sprintf("Password for %s: ", f.user))
@@ -178,7 +197,7 @@ func (f *pepFlags) connect(ctx context.Context, env *Env, progress func(app.Even
 		if trace != nil {
 			trace.Close()
 		}
-		return nil, nil, err
+		return nil, nil, f.refused(err, pw)
 	}
 	cleanup := func() error {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -379,7 +398,7 @@ A key for another stamp is refused (exit status 3) unless --force is given.`,
 				return usageErrorf(cmd, "--key - and --password-stdin both read standard input; use AZS_PEP_PASSWORD or a key file")
 			}
 			ctx := cmd.Context()
-			view, err := env.service().ReadArtefact(ctx, env.source(keyPath), app.KindKey, "activate")
+			view, err := env.readArtefact(ctx, "--key", keyPath, app.KindKey, "activate")
 			if err != nil {
 				return err
 			}

@@ -116,6 +116,47 @@ func TestPEPPasswordSources(t *testing.T) {
 			t.Errorf("prompted %v with --password-stdin", p.asked)
 		}
 	})
+	t.Run("stdin with a byte-order mark and CRLF", func(t *testing.T) {
+		env, in, _, errOut, _ := pepEnv(t, nil)
+		in.WriteString("\xef\xbb\xbf" + simPassword + "\r\n")
+		if code := run(t, env, append(args, "--password-stdin")...); code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+	})
+	// cmd's "echo secret | azs-courier" pipes "secret \r\n": the refusal
+	// says the space is part of the password.
+	for _, tt := range []struct {
+		name  string
+		stdin string
+		vars  map[string]string
+		from  string
+	}{
+		{"stdin ends with a space", simPassword + " \r\n", nil, "standard input"},
+		{"environment ends with a space", "", map[string]string{"AZS_PEP_PASSWORD": simPassword + " "}, "AZS_PEP_PASSWORD"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			env, in, _, errOut, _ := pepEnv(t, tt.vars)
+			in.WriteString(tt.stdin)
+			a := args
+			if tt.stdin != "" {
+				a = append(a, "--password-stdin")
+			}
+			if code := run(t, env, a...); code != ExitFailed {
+				t.Fatalf("exit %d, want 1: %s", code, errOut)
+			}
+			lines := strings.Split(strings.TrimSuffix(errOut.String(), "\n"), "\n")
+			assertOneLineError(t, lines[len(lines)-1]+"\n", "401", "ends with a space", tt.from)
+		})
+	}
+	t.Run("refused without a space: no hint", func(t *testing.T) {
+		env, _, _, errOut, _ := pepEnv(t, map[string]string{"AZS_PEP_PASSWORD": "wrong"})
+		if code := run(t, env, args...); code != ExitFailed {
+			t.Fatalf("exit %d, want 1", code)
+		}
+		if strings.Contains(errOut.String(), "ends with a space") {
+			t.Errorf("hint about a space for a password without one: %s", errOut)
+		}
+	})
 	t.Run("no terminal", func(t *testing.T) {
 		env, _, _, errOut, _ := pepEnv(t, nil)
 		if code := run(t, env, args...); code != ExitFailed {

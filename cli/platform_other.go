@@ -6,6 +6,8 @@ package cli
 const (
 	// expandWildcards: the shell expands *.png before the program runs.
 	expandWildcards = false
+	// windowsQuotes: the shell splits the command line, and a " in a name is the user's own.
+	windowsQuotes = false
 	// eofKeys end typed input on standard input.
 	eofKeys = "Ctrl-D"
 	// shellDefault names the shells the simulators print instructions for.

@@ -6,6 +6,8 @@ package cli
 const (
 	// expandWildcards: cmd and PowerShell pass *.png to programs unexpanded.
 	expandWildcards = true
+	// windowsQuotes: the C runtime splits the command line itself, and a \" inside quotes is a quote.
+	windowsQuotes = true
 	// eofKeys end typed input on standard input.
 	eofKeys = "Ctrl+Z, then Enter"
 	// shellDefault names the shells the simulators print instructions for.

@@ -77,7 +77,7 @@ func runQREncode(ctx context.Context, opts *qrEncodeOptions) error {
 	if err := app.CheckOutputDir(opts.out); err != nil {
 		return err
 	}
-	v, err := svc.ReadArtefact(ctx, env.source(opts.path), "", "qr encode")
+	v, err := env.readArtefact(ctx, "", opts.path, "", "qr encode")
 	if err != nil {
 		return err
 	}

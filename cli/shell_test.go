@@ -223,7 +223,8 @@ func TestCodePageWriter(t *testing.T) {
 		{437, true, "part 1 of 3 ... done - v \xf3 15 OK \x9aber ?"},
 		{850, true, "part 1 of 3 ... done - v <= 15 OK \x9aber ?"},
 		{1252, true, "part 1 of 3 \x85 done \x97 v <= 15 OK \xdcber ?"},
-		{437, false, "part 1 of 3 ... done - v ≤ 15 OK Über ?"},
+		{437, false, "part 1 of 3 ... done - v ≤ 15 OK Über 漢"}, // a console shows names in any script
+		{932, false, "part 1 of 3 ... done - v <= 15 OK Über 漢"},
 		{932, true, "part 1 of 3 ... done - v <= 15 OK ?ber ?"}, // a code page we cannot map: ASCII
 		{65001, true, in},
 	} {
@@ -312,6 +313,25 @@ func TestJSONIsASCII(t *testing.T) {
 	for k, v := range in {
 		if back[k] != v {
 			t.Errorf("%s: read back %q, want %q", k, back[k], v)
+		}
+	}
+}
+
+func TestDecodeInput(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		cp   uint32
+		want string
+	}{
+		{"pässwörd", 850, "pässwörd"},           // UTF-8 stays UTF-8 whatever the code page
+		{"\xef\xbb\xbfsecret", 65001, "secret"}, // PowerShell's byte-order mark is dropped
+		{"p\x84ssw\x94rd", 850, "pässwörd"},     // cmd piping the OEM code page
+		{"p\xe4ssw\xf6rd", 1252, "pässwörd"},    // a file saved in the ANSI code page
+		{"p\xe4ss", 932, "p\uFFFDss"},           // a code page we cannot map
+		{"p\xe4ss", 65001, "p\uFFFDss"},         // not UTF-8 on Unix
+	} {
+		if got := decodeInput([]byte(tt.in), tt.cp); got != tt.want {
+			t.Errorf("decodeInput(%q, %d) = %q, want %q", tt.in, tt.cp, got, tt.want)
 		}
 	}
 }

@@ -38,7 +38,11 @@ func newTraceCmd(env *Env) *cobra.Command {
 			"With --json, one JSON object per message per line; WS-Man faults appear as type WSMAN_FAULT.",
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.File = args[0]
+			file, err := singleFile("the file", args[0], expandWildcards)
+			if err != nil {
+				return err
+			}
+			opts.File = file
 			opts.Stdin, opts.Out, opts.ErrOut = env.IO.In, env.IO.Out, env.IO.ErrOut
 			return runTraceShow(cmd.Context(), opts)
 		},

@@ -41,6 +41,10 @@ func (e *Error) Error() string {
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
+// ErrUnauthorized is matched by errors for the PEP refusing the user name
+// or password (HTTP 401 to the NTLM handshake).
+var ErrUnauthorized = wsman.ErrUnauthorized
+
 // ErrBusy is matched by errors for "another action is in progress": the PEP
 // is running an action plan (update, secret rotation, log collection).
 var ErrBusy = errors.New("pep: another action is in progress")
