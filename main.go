@@ -74,7 +74,6 @@ func runGUI(ctx context.Context, env *app.Env, log io.Writer, opts app.GUIOption
 	a.SetIcon(assets.Icon)
 	w := a.NewWindow("AzS Courier")
 	u := ui.New(a, w, app.NewService(env), opts)
-	w.SetContent(u.Content())
 	w.Resize(u.WindowSize())
 	w.SetMaster()
 	go func() {

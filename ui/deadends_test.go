@@ -565,3 +565,18 @@ func TestCloseSessionExportsTranscripts(t *testing.T) {
 		t.Errorf("the stamp exported its transcripts to %v", got)
 	}
 }
+
+// TestStartScreenFocusesTheLastSide: the first screen, shown before the
+// window is on screen, has the last side's button focused (Enter opens it),
+// and coming back to the start screen focuses it again.
+func TestStartScreenFocusesTheLastSide(t *testing.T) {
+	u, w := newTestUI(t)
+	if got := w.Canvas().Focused(); got != u.Disconnected {
+		t.Fatalf("focused %T %v on the first start screen, want the disconnected button", got, got)
+	}
+	test.Tap(u.Connected)
+	u.showStart()
+	if got := w.Canvas().Focused(); got != u.Connected {
+		t.Errorf("focused %v after choosing the connected side, want its button", got)
+	}
+}

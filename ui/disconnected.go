@@ -536,7 +536,7 @@ func (d *DisconnectedScreen) onRemoveActivation() {
 		container.NewHBox(d.ConfirmRemove, keep),
 	}
 	d.confirmBox.Refresh()
-	d.u.win.Canvas().Focus(keep)
+	d.u.focus(keep)
 }
 
 func (d *DisconnectedScreen) onConfirmRemove() {

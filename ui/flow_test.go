@@ -33,7 +33,6 @@ func newTestUIOn(t *testing.T, a fyne.App) (*UI, fyne.Window) {
 	u := New(a, w, app.NewService(env), app.GUIOptions{})
 	hold(t, u)
 	u.trainingOpts = app.TrainingOptions{TokenDelay: 100 * time.Millisecond, ActivationDelay: 200 * time.Millisecond}
-	w.SetContent(u.Content())
 	w.Resize(fyne.NewSize(960, 720))
 	return u, w
 }
@@ -443,7 +442,6 @@ func TestGUITrainingFlagOpensTraining(t *testing.T) {
 	w := test.NewTempWindow(t, nil)
 	u := New(a, w, app.NewService(env), app.GUIOptions{Training: true})
 	hold(t, u)
-	w.SetContent(u.Content())
 	if u.Side() != SideTraining || !strings.Contains(textOf(w.Canvas().Content()), TrainingBanner) {
 		t.Fatalf("gui --training: side %q, want training with the %q banner", u.Side(), TrainingBanner)
 	}

@@ -52,8 +52,8 @@ func (u *UI) showStart() {
 	keys.Alignment = fyne.TextAlignCenter
 	body := container.NewVBox(title, intro, choices, container.NewCenter(settings), keys)
 	u.setScreen(container.NewVScroll(container.NewPadded(column(640, body))))
-	if focus != nil && u.win.Canvas().Content() != nil {
-		u.win.Canvas().Focus(focus)
+	if focus != nil {
+		u.focus(focus)
 	}
 }
 

@@ -21,7 +21,6 @@ func newUI(t *testing.T) (*ui.UI, fyne.Window) {
 	env.ConfigDir = filepath.Join(t.TempDir(), "config")
 	w := test.NewTempWindow(t, nil)
 	u := ui.New(a, w, app.NewService(env), app.GUIOptions{})
-	w.SetContent(u.Content())
 	w.Resize(fyne.NewSize(900, 640))
 	return u, w
 }

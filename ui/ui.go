@@ -70,15 +70,19 @@ type UI struct {
 	// trainingOpts tune the simulators training mode starts (tests shorten
 	// the delays).
 	trainingOpts app.TrainingOptions
+
+	content fyne.CanvasObject // the window's content: u.root above the status line
 }
 
-// New builds the GUI for win and returns it; Content gives its root object.
+// New builds the GUI in win (its content) and returns it.
 // With opts.Training it opens in training mode.
 func New(a fyne.App, win fyne.Window, svc *app.Service, opts app.GUIOptions) *UI {
 	u := &UI{fyneApp: a, win: win, svc: svc, opts: opts, thread: &uiThread{}}
 	u.ctx, u.cancel = context.WithCancel(context.Background())
 	u.Status = widget.NewLabel("")
 	u.root = container.NewStack()
+	u.content = container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), u.Status), nil, nil, u.root)
+	win.SetContent(u.content)
 	applyAppearance(a, u.prefs().StringWithFallback(prefAppearance, "system"), u.prefs().StringWithFallback(prefTextSize, textScales[0]))
 	win.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) {
 		var paths []string
@@ -100,9 +104,15 @@ func New(a fyne.App, win fyne.Window, svc *app.Service, opts app.GUIOptions) *UI
 	return u
 }
 
-// Content returns the object to set as the window's content.
-func (u *UI) Content() fyne.CanvasObject {
-	return container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), u.Status), nil, nil, u.root)
+// Content returns the window's content, which New has set.
+func (u *UI) Content() fyne.CanvasObject { return u.content }
+
+// focus gives f the keyboard focus when the GUI is in the window: Fyne
+// refuses (and logs) focusing an object that is not on its canvas.
+func (u *UI) focus(f fyne.Focusable) {
+	if u.win.Canvas().Content() == u.content {
+		u.win.Canvas().Focus(f)
+	}
 }
 
 // WindowSize returns the window size remembered from the last run.
