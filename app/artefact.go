@@ -165,8 +165,12 @@ func (e *Env) writeArtefactWith(ctx context.Context, path string, a *courier.Art
 	}
 	purpose := m.Purpose
 	_, err := courier.WriteFile(path, a, courier.WriteOptions{Force: force, Manifest: m, Logger: e.Logger})
+	detail := purpose
+	if d, ok := driveOf(RemovableDrives(), absPath(path)); ok {
+		detail += "; on " + d.Title() // which stick, for the custody record
+	}
 	entry := courier.Entry{Step: "write", Kind: a.Kind, SHA256: a.SHA256, CloudID: a.CloudID(),
-		File: absPath(path), Outcome: outcome(err), Detail: purpose}
+		File: absPath(path), Outcome: outcome(err), Detail: detail}
 	e.record(entry)
 	return err
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/azs-courier/azs-courier/courier"
@@ -186,6 +187,27 @@ type Drive struct {
 	// Serial is the volume serial number ("1A2B-3C4D") where the system
 	// reports one; it identifies the medium for the custody record.
 	Serial string
+}
+
+// Title names the drive for a list of places: its label and, where known,
+// its serial number, which tells two sticks of the same name apart
+// ("KEYS (F:) · serial 1A2B-3C4D").
+func (d Drive) Title() string {
+	if d.Serial == "" {
+		return d.Label
+	}
+	return d.Label + " · serial " + d.Serial
+}
+
+// driveOf returns the drive of ds that holds path, which is absolute.
+func driveOf(ds []Drive, path string) (Drive, bool) {
+	for _, d := range ds {
+		rel, err := filepath.Rel(d.Path, path)
+		if err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return d, true
+		}
+	}
+	return Drive{}, false
 }
 
 // Drives lists the removable drives (USB sticks, SD cards) mounted now; in

@@ -220,7 +220,7 @@ func (e *exportPanel) refreshPlaces(selected string) {
 		labels = append(labels, label)
 	}
 	for _, d := range e.svc.Drives() {
-		add(d.Path, "Drive: "+d.Label)
+		add(d.Path, "Drive: "+d.Title())
 	}
 	if last := e.u.prefs().String(prefExportFolder); last != "" {
 		add(last, "Last folder: "+shortPath(last))
