@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# bench-qr.sh — QR figures for issue 3: parts needed at caps 15 and 25, encode
-# ms, decode ms per image for the 1-, 4- and 16-node token and key; then our
-# decoder (gozxing with the fallback chain, in process) against zbarimg
-# (zbar-tools, one process per degradation class, start-up amortised) on the
-# same degraded images.
+# bench-qr.sh — QR figures for issues 3 and 12: parts needed at caps 15 and
+# 25, encode ms, decode ms per image for the 1-, 4- and 16-node token and key;
+# then our decoder (gozxing with the fallback chain, in process) against
+# zbarimg (zbar-tools, one process per degradation class, start-up amortised)
+# on the same degraded images: the PNG files degraded, and codes captured from
+# screens with display scaling and in small photos at 2–3 px/module
+# (courier/qr/capture_test.go).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,7 +43,14 @@ for c in $classes; do
     "$work/z-$c.tsv" <(awk -F'\t' -v c="$c" '$2==c' "$work/degraded.tsv"))
 done
 
-echo "Degraded set: every part of the six artefacts at v15 and v25, rendered at 6 px/module"
+echo "Degraded set: every part of the six artefacts at v15 and v25 (63 codes a class)."
+echo "  as-written … 2.5px+blur+noise+jpeg: the PNG file (6 px/module), degraded."
+echo "  scale125%/150%-Npx: rendered at 2 or 3 px/module, scaled by the display (bilinear),"
+echo "    the screenshot shrunk to N px/module where needed; +blur+jpeg: σ 0.5 px, quality 75."
+echo "  screenshotNNN%: the code at 2 px/module in a window among text, the 1280×720 screen scaled."
+echo "  photo-Npx: photographed at N px/module: up to 4° and 3 % perspective, blur, light, noise, JPEG 85."
+echo "  ok = images whose frame was read; ms = wall time per image (ours: read + decode in process;"
+echo "  zbarimg: one process per class)."
 {
   printf 'degradation\timages\tours_ok\tours_ms_per_image\tzbarimg_ok\tzbarimg_ms_per_image\n'
   for c in $classes; do

@@ -4,9 +4,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"hash/fnv"
 	"image"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -65,10 +67,12 @@ func BenchmarkDecodeImage(b *testing.B) {
 
 var qrBenchDir = flag.String("qrbench.dir", "", "write the degraded image set and the bench table into `DIR` (scripts/bench-qr.sh)")
 
-// TestQRBenchTable writes, for scripts/bench-qr.sh, the figures of the issue:
-// parts at caps 15 and 25, encode ms and decode ms per image for each shared
-// artefact, and a degraded image set with the frame each image holds and our
-// result on it. It runs only with -qrbench.dir.
+// TestQRBenchTable writes, for scripts/bench-qr.sh, the figures of issues 3
+// and 12: parts at caps 15 and 25, encode ms and decode ms per image for each
+// shared artefact, and a degraded image set with the frame each image holds
+// and our result and time on it: the benchDegradations of every part's PNG,
+// and the captureClasses of every part (capture_test.go). It runs only with
+// -qrbench.dir.
 func TestQRBenchTable(t *testing.T) {
 	if *qrBenchDir == "" {
 		t.Skip("run by scripts/bench-qr.sh with -qrbench.dir")
@@ -150,6 +154,25 @@ func TestQRBenchTable(t *testing.T) {
 					}
 					fmt.Fprintf(&set, "%s\t%s\t%s\t%t\t%.2f\n", file, d.name, f.String(), ok, ms(time.Since(start)))
 				}
+				// The capture classes: each part rendered afresh and captured.
+				sym, err := NewSymbol(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, c := range captureClasses() {
+					data := c.capture(t, sym, captureSeed(name, cap, f.Part, c.name))
+					ext := ".png"
+					if c.jpeg > 0 {
+						ext = ".jpg"
+					}
+					file := filepath.Join(imgDir, fmt.Sprintf("%s-v%d-%d-%s%s", name, cap, f.Part, c.name, ext))
+					if err := os.WriteFile(file, data, 0o644); err != nil {
+						t.Fatal(err)
+					}
+					start := time.Now()
+					ok := decodesTo(ctx, data, f.String())
+					fmt.Fprintf(&set, "%s\t%s\t%s\t%t\t%.2f\n", file, c.name, f.String(), ok, ms(time.Since(start)))
+				}
 			}
 		}
 	}
@@ -159,6 +182,23 @@ func TestQRBenchTable(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "degraded.tsv"), []byte(set.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// decodesTo reports whether the image file data yields want, stopping at it.
+func decodesTo(ctx context.Context, data []byte, want string) bool {
+	g, err := ReadImage(data)
+	if err != nil {
+		return false
+	}
+	texts, _ := Decode(ctx, g, func(s string) bool { return s == want })
+	return slices.Contains(texts, want)
+}
+
+// captureSeed is the seed of one captured image: the same on every run.
+func captureSeed(artefact string, cap, part int, class string) uint64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s/%d/%d/%s", artefact, cap, part, class)
+	return h.Sum64()
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -2,10 +2,12 @@ package qr
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -154,5 +156,62 @@ func TestWriteDir(t *testing.T) {
 	}
 	if _, err := WriteDir(context.Background(), dir, a, DirOptions{Force: true}); err != nil {
 		t.Errorf("second write with Force: %v", err)
+	}
+}
+
+// zbarimgSome is zbarimg for files of which some may hold no code (zbarimg
+// then exits with status 4): the codes it read, one a line.
+func zbarimgSome(t testing.TB, bin string, files ...string) []string {
+	t.Helper()
+	out, err := exec.Command(bin, append([]string{"-q", "--raw", "--nodbus"}, files...)...).Output()
+	var exit *exec.ExitError
+	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 4) {
+		t.Fatalf("zbarimg: %v", err)
+	}
+	return strings.Fields(string(out))
+}
+
+// TestCapturesAgainstZbarimg: on the smallest photos and blurred screens
+// (2 px/module), our scanner reads at least as many of TestCaptures' sample
+// as zbarimg does. (The bench table compares every class on the whole set.)
+func TestCapturesAgainstZbarimg(t *testing.T) {
+	t.Parallel()
+	bin := tool(t, "zbarimg", "zbar-tools")
+	frames, name := captureSample(t)
+	dir := t.TempDir()
+	for _, c := range captureClasses() {
+		if c.name != "photo-2px" && c.name != "scale125%-2px+blur+jpeg" {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			var files []string
+			ours := 0
+			for i, f := range frames {
+				sym, err := NewSymbol(f.Frame)
+				if err != nil {
+					t.Fatal(err)
+				}
+				data := c.capture(t, sym, captureSeed(name, f.cap, f.Part, c.name))
+				file := filepath.Join(dir, fmt.Sprintf("%s-%d.img", c.name, i))
+				if err := os.WriteFile(file, data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				files = append(files, file)
+				if decodesTo(context.Background(), data, f.String()) {
+					ours++
+				}
+			}
+			read := zbarimgSome(t, bin, files...)
+			zbar := 0
+			for _, f := range frames {
+				if slices.Contains(read, f.String()) {
+					zbar++
+				}
+			}
+			if ours < zbar {
+				t.Errorf("we read %d of %d, zbarimg %d", ours, len(frames), zbar)
+			}
+		})
 	}
 }

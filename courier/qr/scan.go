@@ -13,16 +13,23 @@ import (
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/multi/qrcode"
 	zxqr "github.com/makiuchi-d/gozxing/qrcode"
+	"github.com/makiuchi-d/gozxing/qrcode/decoder"
+	"github.com/makiuchi-d/gozxing/qrcode/detector"
 )
 
 // Decode returns the text of every QR code found in g, each once. It tries,
 // in order (reference qr-airgap.md §4.4, §4.7):
 //
-//  1. the plain reader, and if it finds nothing PURE_BARCODE, rescaling
-//     ×0.5…×1.5 and rotation by 90°, 180° and 270°, then all of these again
-//     on a smoothed copy for noisy captures (enlarging, rotating and
-//     smoothing only for images up to 2000 pixels a side); a frame that
-//     fills over half of the image ends the search there;
+//  1. the plain reader, and if it finds nothing: PURE_BARCODE; fitting the
+//     module grid to the grey levels on the finder patterns it found
+//     (grid.go: codes at a non-integer scale, in perspective, or with a
+//     false finder pattern); for modules under 4 pixels (scaled screens,
+//     small photos) the same on finder patterns found in a copy enlarged
+//     2 or 3 times; rescaling ×0.5…×1.5 and rotation by 90°, 180° and 270°;
+//     then all of these but the enlarging again on a smoothed copy for
+//     noisy captures (scaling up, rotating and smoothing only for images up
+//     to 2000 pixels a side, enlarging only up to 4 megapixels); a frame
+//     that fills over half of the image ends the search there;
 //  2. the multi reader with TRY_HARDER, for pages and for images that hold
 //     unrelated codes too;
 //  3. when frames were found but cover under half the image (a page with
@@ -48,9 +55,9 @@ func Decode(ctx context.Context, g *image.Gray, enough func(text string) bool) (
 		}
 	}
 
-	r, ok := plain(g, nil)
+	r, fs, ok := detect(g, nil)
 	if !ok {
-		r, ok = chain(ctx, g)
+		r, ok = chain(ctx, g, fs)
 	}
 	if ok {
 		add(r)
@@ -140,15 +147,82 @@ func bitmap(g *image.Gray) (*gozxing.BinaryBitmap, error) {
 
 // plain runs the single QR reader once with hints.
 func plain(g *image.Gray, hints map[gozxing.DecodeHintType]any) (hit, bool) {
+	r, _, ok := detect(g, hints)
+	return r, ok
+}
+
+// finderSet is where gozxing found the three finder patterns of a code, in
+// image coordinates, and the module size they suggest.
+type finderSet struct {
+	tl, tr, bl point
+	moduleSize float64
+}
+
+// detect is plain that also tells, when the code could not be read, where
+// its finder patterns are (nil if they were not found): the same steps as
+// gozxing's QRCodeReader, kept apart so that the finder patterns are not
+// lost when the version or the modules are misread.
+func detect(g *image.Gray, hints map[gozxing.DecodeHintType]any) (hit, *finderSet, bool) {
 	if g.Rect.Dx() < 21 || g.Rect.Dy() < 21 {
-		return hit{}, false
+		return hit{}, nil, false
 	}
 	bmp, err := bitmap(g)
 	if err != nil {
+		return hit{}, nil, false
+	}
+	if _, ok := hints[gozxing.DecodeHintType_PURE_BARCODE]; ok {
+		r, err := zxqr.NewQRCodeReader().Decode(bmp, hints)
+		if err != nil {
+			return hit{}, nil, false
+		}
+		// PURE_BARCODE reads the grid spanned by the outermost dark pixels,
+		// so it succeeds only where they all belong to one code: there is
+		// nothing else in the image to look for (and no result points to
+		// measure the code by).
+		return hit{text: r.GetText(), cover: 1}, nil, true
+	}
+	bm, err := bmp.GetBlackMatrix()
+	if err != nil {
+		return hit{}, nil, false
+	}
+	info, err := detector.NewFinderPatternFinder(bm, nil).Find(hints)
+	if err != nil {
+		return hit{}, nil, false
+	}
+	fs := newFinderSet(info, 1)
+	det, err := detector.NewDetector(bm).ProcessFinderPatternInfo(info)
+	if err != nil {
+		return hit{}, fs, false
+	}
+	res, err := decoder.NewDecoder().Decode(det.GetBits(), hints)
+	if err != nil {
+		return hit{}, fs, false
+	}
+	pts := det.GetPoints()
+	if meta, ok := res.GetOther().(*decoder.QRCodeDecoderMetaData); ok {
+		meta.ApplyMirroredCorrection(pts)
+	}
+	r := gozxing.NewResult(res.GetText(), res.GetRawBytes(), pts, gozxing.BarcodeFormat_QR_CODE)
+	return hit{text: r.GetText(), cover: coverage(r, g)}, fs, true
+}
+
+// newFinderSet converts gozxing's finder patterns, found in an image scale
+// times the size of the one meant.
+func newFinderSet(info *detector.FinderPatternInfo, scale float64) *finderSet {
+	p := func(f *detector.FinderPattern) point { return point{f.GetX() / scale, f.GetY() / scale} }
+	ms := (info.GetTopLeft().GetEstimatedModuleSize() + info.GetTopRight().GetEstimatedModuleSize() +
+		info.GetBottomLeft().GetEstimatedModuleSize()) / 3 / scale
+	return &finderSet{tl: p(info.GetTopLeft()), tr: p(info.GetTopRight()), bl: p(info.GetBottomLeft()), moduleSize: ms}
+}
+
+// fitted reads the code whose finder patterns are fs by fitting its grid
+// to g (grid.go).
+func fitted(g *image.Gray, fs *finderSet) (hit, bool) {
+	if fs == nil {
 		return hit{}, false
 	}
-	r, err := zxqr.NewQRCodeReader().Decode(bmp, hints)
-	if err != nil {
+	r, ok := fitGrid(g, fs.tl, fs.tr, fs.bl, fs.moduleSize)
+	if !ok {
 		return hit{}, false
 	}
 	return hit{text: r.GetText(), cover: coverage(r, g)}, true
@@ -161,26 +235,40 @@ func plain(g *image.Gray, hints map[gozxing.DecodeHintType]any) (hit, bool) {
 // next anyway).
 const smallImage = 2000
 
-// chain runs PURE_BARCODE, the rescales and the rotations until one decodes;
-// then, for noisy captures, the same again on a smoothed copy (a 3×3 mean
-// recovers noisy, slightly blurred codes the other steps miss).
-func chain(ctx context.Context, g *image.Gray) (hit, bool) {
-	if r, ok := chainSteps(ctx, g); ok {
+// chain runs the steps of chainSteps until one decodes; then, for noisy
+// captures, the plain reader and the same steps on a smoothed copy (a 3×3
+// mean recovers noisy, slightly blurred codes the other steps miss). fs is
+// where the plain reader found finder patterns, or nil.
+func chain(ctx context.Context, g *image.Gray, fs *finderSet) (hit, bool) {
+	if r, ok := chainSteps(ctx, g, fs, true); ok {
 		return r, true
 	}
 	if ctx.Err() != nil || max(g.Rect.Dx(), g.Rect.Dy()) > smallImage {
 		return hit{}, false
 	}
 	s := smooth(g)
-	if r, ok := plain(s, nil); ok {
+	r, sfs, ok := detect(s, nil)
+	if ok {
 		return r, true
 	}
-	return chainSteps(ctx, s)
+	return chainSteps(ctx, s, sfs, false)
 }
 
-func chainSteps(ctx context.Context, g *image.Gray) (hit, bool) {
+// chainSteps tries, cheapest and likeliest first: PURE_BARCODE, the grid
+// fit on the finder patterns found (grid.go: a misjudged version at a
+// non-integer scale), the grid fit on an enlarged copy when modules are
+// small, then the rescales and the rotations.
+func chainSteps(ctx context.Context, g *image.Gray, fs *finderSet, enlarging bool) (hit, bool) {
 	if r, ok := plain(g, hintsPure); ok {
 		return r, true
+	}
+	if r, ok := fitted(g, fs); ok {
+		return r, true
+	}
+	if enlarging {
+		if r, ok := enlarged(g, fs); ok {
+			return r, true
+		}
 	}
 	large := max(g.Rect.Dx(), g.Rect.Dy()) > smallImage
 	for _, s := range chainScales {
@@ -203,6 +291,72 @@ func chainSteps(ctx context.Context, g *image.Gray) (hit, bool) {
 		}
 	}
 	return hit{}, false
+}
+
+// Enlarging for small modules.
+const (
+	// smallModule is the module size, in pixels, below which finder
+	// patterns are looked for again in an enlarged copy: at 2–3 pixels a
+	// module, thresholding at whole pixels misplaces every edge by up to a
+	// third of a module.
+	smallModule = 4.0
+	// enlargedPixels bounds the enlarged copy.
+	enlargedPixels = 4_000_000
+)
+
+// enlarged looks for the finder patterns of a code with small modules in a
+// copy enlarged 2 or 3 times (bilinear: edges fall between pixels there, so
+// the 1:1:3:1:1 runs come out right), and fits the grid on them. With
+// finder patterns already found (fs), only the part of g around them is
+// enlarged; without, or when they make no code's triangle, the whole of g.
+func enlarged(g *image.Gray, fs *finderSet) (hit, bool) {
+	if fs != nil && fs.moduleSize >= smallModule {
+		return hit{}, false
+	}
+	k := 3
+	if fs != nil && fs.moduleSize >= 2.5 {
+		k = 2
+	}
+	area := g
+	if fs != nil && codeTriangle(fs.tl, fs.tr, fs.bl) {
+		area = aroundCode(g, fs)
+	}
+	for k > 1 && k*k*area.Rect.Dx()*area.Rect.Dy() > enlargedPixels {
+		k--
+	}
+	if k < 2 {
+		return hit{}, false
+	}
+	big := enlarge(area, k)
+	bmp, err := bitmap(big)
+	if err != nil {
+		return hit{}, false
+	}
+	bm, err := bmp.GetBlackMatrix()
+	if err != nil {
+		return hit{}, false
+	}
+	info, err := detector.NewFinderPatternFinder(bm, nil).Find(nil)
+	if err != nil {
+		return hit{}, false
+	}
+	r, ok := fitted(area, newFinderSet(info, float64(k)))
+	if ok {
+		r.cover = r.cover * float64(area.Rect.Dx()*area.Rect.Dy()) / float64(g.Rect.Dx()*g.Rect.Dy())
+	}
+	return r, ok
+}
+
+// aroundCode returns a copy of the part of g that holds the code whose
+// finder patterns are fs, quiet zone and some slack for perspective
+// included.
+func aroundCode(g *image.Gray, fs *finderSet) *image.Gray {
+	br := fs.tr.add(fs.bl).sub(fs.tl)
+	minX, maxX := min(fs.tl.x, fs.tr.x, fs.bl.x, br.x), max(fs.tl.x, fs.tr.x, fs.bl.x, br.x)
+	minY, maxY := min(fs.tl.y, fs.tr.y, fs.bl.y, br.y), max(fs.tl.y, fs.tr.y, fs.bl.y, br.y)
+	pad := 10*fs.moduleSize + 0.1*max(maxX-minX, maxY-minY)
+	r := image.Rect(int(minX-pad), int(minY-pad), int(maxX+pad)+1, int(maxY+pad)+1).Intersect(g.Rect)
+	return crop(g, r)
 }
 
 // multiple runs the multi reader with TRY_HARDER.
