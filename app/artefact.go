@@ -49,8 +49,8 @@ func (s Source) file() string {
 // readArtefactManifest reads the artefact from src in any encoding a user may
 // bring; checks it against its manifest when one lies beside the file;
 // checks that it is of kind want (any kind when want is ""); and appends a
-// ledger entry for step, whatever the outcome. It returns the manifest
-// found beside the file, if any.
+// ledger entry for step, whatever the outcome; a read that cannot be
+// recorded fails. It returns the manifest found beside the file, if any.
 func (e *Env) readArtefactManifest(ctx context.Context, src Source, want courier.Kind, step string) (*courier.Artefact, *courier.Manifest, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
@@ -83,7 +83,9 @@ func (e *Env) readArtefactManifest(ctx context.Context, src Source, want courier
 	if err == nil && m != nil {
 		entry.Detail = "manifest matches"
 	}
-	e.record(entry)
+	if lerr := e.record(entry); lerr != nil && err == nil {
+		err = lerr
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -163,16 +165,72 @@ func (e *Env) writeArtefactWith(ctx context.Context, path string, a *courier.Art
 	if m.NextStep == "" {
 		m.NextStep = nextStep(a.Kind)
 	}
-	purpose := m.Purpose
-	_, err := courier.WriteFile(path, a, courier.WriteOptions{Force: force, Manifest: m, Logger: e.Logger})
-	detail := purpose
+	detail := m.Purpose
 	if d, ok := driveOf(RemovableDrives(), absPath(path)); ok {
 		detail += "; on " + d.Title() // which stick, for the custody record
 	}
 	entry := courier.Entry{Step: "write", Kind: a.Kind, SHA256: a.SHA256, CloudID: a.CloudID(),
-		File: absPath(path), Outcome: outcome(err), Detail: detail}
-	e.record(entry)
-	return err
+		File: absPath(path), Outcome: "ok", Detail: detail}
+	return e.writeRecorded(entry, func(commit func() error) error {
+		_, err := courier.WriteFile(path, a, courier.WriteOptions{Force: force, Manifest: m, Logger: e.Logger, Commit: commit})
+		return err
+	})
+}
+
+// checkLedger reports, before a step on the stamp or in Azure, whether its
+// ledger entry can be written afterwards (see courier.Ledger.Check): a step
+// that cannot be recorded does not start.
+func (e *Env) checkLedger() error { return e.Ledger().Check() }
+
+// recordDone records entry for a step that ran on the stamp or in Azure and
+// ended with opErr. A ledger that cannot record a step that happened is an
+// error saying what did happen (done, e.g. "the stamp is activated").
+func (e *Env) recordDone(entry courier.Entry, opErr error, done string) error {
+	if opErr != nil {
+		entry.Outcome = outcome(opErr)
+	}
+	lerr := e.record(entry)
+	switch {
+	case opErr != nil && lerr != nil:
+		return fmt.Errorf("%w (the custody ledger did not record the failure: %v)", opErr, lerr)
+	case opErr != nil:
+		return opErr
+	case lerr != nil:
+		return fmt.Errorf("%s, but %w", done, lerr)
+	}
+	return nil
+}
+
+// writeRecorded runs write, which writes files and calls commit once they
+// are complete but not yet in place; commit records entry in the custody
+// ledger, and a ledger that cannot record it stops the write with nothing
+// put in place. A write that fails before its commit is recorded as failed
+// (if the ledger can); one that fails after it gets a second entry saying
+// so.
+func (e *Env) writeRecorded(entry courier.Entry, write func(commit func() error) error) error {
+	var ledgerErr error
+	committed := false
+	err := write(func() error {
+		committed = true
+		ledgerErr = e.record(entry)
+		return ledgerErr
+	})
+	switch {
+	case ledgerErr != nil:
+		return ledgerErr
+	case err != nil:
+		if !committed {
+			entry.Detail = ""
+		} else {
+			entry.Detail = "the write recorded above did not complete"
+		}
+		entry.Outcome = outcome(err)
+		if lerr := e.record(entry); lerr != nil {
+			return fmt.Errorf("%w (and %v)", err, lerr)
+		}
+		return err
+	}
+	return nil
 }
 
 // QR version caps (reference qr-frames.md, Rendering).
@@ -211,13 +269,17 @@ func (s *Service) WriteQR(ctx context.Context, req QRRequest) (QRResult, error) 
 	if maxV == 0 {
 		maxV = ScreenQRVersion
 	}
-	res, err := qr.WriteDir(ctx, req.Dir, a, qr.DirOptions{MaxVersion: maxV, Sheet: req.Sheet, Force: req.Force, Logger: s.env.Logger})
-	entry := courier.Entry{Step: "qr encode", Kind: a.Kind, SHA256: a.SHA256, CloudID: a.CloudID(),
-		File: absPath(req.Dir), Outcome: outcome(err)}
-	if err == nil {
-		entry.Detail = fmt.Sprintf("%d QR part(s), version ≤ %d, sheet %t", len(res.Frames), maxV, res.Sheet != "")
-	}
-	s.env.record(entry)
+	var res *qr.DirResult
+	entry := courier.Entry{Step: "qr encode", Kind: a.Kind, SHA256: a.SHA256, CloudID: a.CloudID(), File: absPath(req.Dir), Outcome: "ok"}
+	err := s.env.writeRecorded(entry, func(commit func() error) error {
+		var err error
+		res, err = qr.WriteDir(ctx, req.Dir, a, qr.DirOptions{MaxVersion: maxV, Sheet: req.Sheet, Force: req.Force, Logger: s.env.Logger,
+			Commit: func(parts int, sheet bool) error {
+				entry.Detail = fmt.Sprintf("%d QR part(s), version ≤ %d, sheet %t", parts, maxV, sheet)
+				return commit()
+			}})
+		return err
+	})
 	if err != nil {
 		return QRResult{}, err
 	}
@@ -248,14 +310,20 @@ func outcome(err error) string {
 	return "failed: " + OneLine(err.Error())
 }
 
-// record appends an entry to the custody ledger. A ledger that cannot be
-// written is reported as a warning: the step itself has happened.
-func (e *Env) record(entry courier.Entry) {
+// record appends an entry to the custody ledger (see recordEntry).
+func (e *Env) record(entry courier.Entry) error {
+	_, err := e.recordEntry(entry)
+	return err
+}
+
+// recordEntry appends entry to the custody ledger with the time, user,
+// machine and app version, and returns it as written. A failure is a
+// *courier.LedgerError, and fails the step it was to record: nothing
+// happens unrecorded.
+func (e *Env) recordEntry(entry courier.Entry) (courier.Entry, error) {
 	entry.Time = e.now()
 	entry.User, entry.Machine, entry.App = e.User, e.Machine, e.Build.Version
-	if _, err := e.Ledger().Append(entry); err != nil {
-		e.warn("custody ledger not updated: " + OneLine(err.Error()))
-	}
+	return e.Ledger().Append(entry)
 }
 
 func absPath(p string) string {

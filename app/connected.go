@@ -259,16 +259,19 @@ func (c *Connected) Register(ctx context.Context, req RegisterRequest, progress 
 	if err != nil {
 		return RegistrationView{}, azureError(err)
 	}
+	if err := c.svc.env.checkLedger(); err != nil {
+		return RegistrationView{}, err
+	}
 	a := req.Token.a
 	info, err := r.Register(ctx, a.Text, a.CloudID(), req.Name, req.ResourceGroup, req.Location)
 	entry := courier.Entry{Step: "register", Kind: a.Kind, SHA256: a.SHA256, CloudID: a.CloudID(), Outcome: "ok"}
 	if err != nil {
-		entry.Outcome = outcome(err)
-		c.svc.env.record(entry)
-		return RegistrationView{}, azureError(err)
+		return RegistrationView{}, c.svc.env.recordDone(entry, azureError(err), "")
 	}
 	entry.Detail = "registration " + info.ID
-	c.svc.env.record(entry)
+	if err := c.svc.env.recordDone(entry, nil, "the stamp is registered in Azure as "+info.ID); err != nil {
+		return RegistrationView{}, err
+	}
 	return registrationView(info), nil
 }
 
@@ -292,6 +295,9 @@ func (c *Connected) ActivationKey(ctx context.Context, req KeyRequest, progress 
 	if rg == "" {
 		rg = azure.DefaultResourceGroup
 	}
+	if err := c.svc.env.checkLedger(); err != nil {
+		return nil, err
+	}
 	key, err := r.ActivationKey(ctx, req.Name, rg)
 	if err != nil {
 		return nil, azureError(err)
@@ -307,8 +313,10 @@ func (c *Connected) ActivationKey(ctx context.Context, req KeyRequest, progress 
 		return nil, &courier.MismatchError{What: "cloud ID of the activation key for " + req.Name, Want: want, Got: a.CloudID(),
 			Fix: "do not use this key; check the registration in Azure"}
 	}
-	c.svc.env.record(courier.Entry{Step: "activation-key", Kind: a.Kind, SHA256: a.SHA256, CloudID: a.CloudID(), Outcome: "ok",
-		Detail: "from registration " + key.Registration.ID})
+	if err := c.svc.env.record(courier.Entry{Step: "activation-key", Kind: a.Kind, SHA256: a.SHA256, CloudID: a.CloudID(), Outcome: "ok",
+		Detail: "from registration " + key.Registration.ID}); err != nil {
+		return nil, err
+	}
 	return newView(a, nil, "Azure registration "+key.Registration.Name), nil
 }
 
@@ -333,15 +341,18 @@ func (c *Connected) Unregister(ctx context.Context, req UnregisterRequest, progr
 	if rg == "" && req.Name != "" {
 		rg = azure.DefaultResourceGroup
 	}
+	if err := c.svc.env.checkLedger(); err != nil {
+		return RegistrationView{}, err
+	}
 	info, err := r.Unregister(ctx, azure.UnregisterRequest{Name: req.Name, CloudID: req.CloudID, ResourceGroup: rg})
 	entry := courier.Entry{Step: "unregister", CloudID: req.CloudID, Outcome: "ok"}
 	if err != nil {
-		entry.Outcome = outcome(err)
-		c.svc.env.record(entry)
-		return RegistrationView{}, azureError(err)
+		return RegistrationView{}, c.svc.env.recordDone(entry, azureError(err), "")
 	}
 	entry.CloudID, entry.Detail = info.CloudID, "registration "+info.ID
-	c.svc.env.record(entry)
+	if err := c.svc.env.recordDone(entry, nil, "the registration "+info.ID+" is removed from Azure"); err != nil {
+		return RegistrationView{}, err
+	}
 	return registrationView(info), nil
 }
 

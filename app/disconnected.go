@@ -144,8 +144,13 @@ func (s *Service) ConnectPEP(ctx context.Context, conn PEPConnection, progress f
 	}
 	d.stamp = StampView{Host: c.Host(), Name: Printable(name), CloudID: Printable(info.CloudID), Version: Printable(info.StampVersion),
 		Nodes: info.NumberOfNodes, ExternalFQDN: Printable(info.ExternalDomainFQDN), ClockSkew: c.ClockSkew()}
-	s.env.record(courier.Entry{Step: "connect PEP", CloudID: info.CloudID, Outcome: "ok",
-		Detail: fmt.Sprintf("%s, stamp %s, %d nodes", c.Host(), info.StampVersion, info.NumberOfNodes)})
+	if err := s.env.record(courier.Entry{Step: "connect PEP", CloudID: info.CloudID, Outcome: "ok",
+		Detail: fmt.Sprintf("%s, stamp %s, %d nodes", c.Host(), info.StampVersion, info.NumberOfNodes)}); err != nil {
+		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_ = c.Close(closeCtx)
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -262,15 +267,16 @@ func (d *Disconnected) CreateToken(ctx context.Context, req TokenRequest, progre
 	if err := req.Validate(d.stamp.Version); err != nil {
 		return nil, err
 	}
+	if err := d.svc.env.checkLedger(); err != nil {
+		return nil, err
+	}
 	defer d.use(progress)()
 	text, err := d.client.NewRegistrationToken(ctx, pep.TokenOptions{BillingModel: req.BillingModel,
 		AgreementNumber: strings.TrimSpace(req.AgreementNumber), MsAssetTag: strings.TrimSpace(req.MsAssetTag),
 		UsageReportingEnabled: req.UsageReportingEnabled, MarketplaceSyndicationEnabled: req.MarketplaceSyndicationEnabled})
 	entry := courier.Entry{Step: "token", CloudID: d.stamp.CloudID, Outcome: "ok", Detail: "New-RegistrationToken on " + d.stamp.Host}
 	if err != nil {
-		entry.Outcome = outcome(err)
-		d.svc.env.record(entry)
-		return nil, err
+		return nil, d.svc.env.recordDone(entry, err, "")
 	}
 	a, err := courier.Parse([]byte(text))
 	if err == nil && a.Kind != courier.KindToken {
@@ -281,12 +287,12 @@ func (d *Disconnected) CreateToken(ctx context.Context, req TokenRequest, progre
 			Fix: "do not use this token; connect to the right stamp"}
 	}
 	if err != nil {
-		entry.Outcome = outcome(err)
-		d.svc.env.record(entry)
-		return nil, fmt.Errorf("the token the PEP returned: %w", err)
+		return nil, d.svc.env.recordDone(entry, fmt.Errorf("the token the PEP returned: %w", err), "")
 	}
 	entry.Kind, entry.SHA256 = a.Kind, a.SHA256
-	d.svc.env.record(entry)
+	if err := d.svc.env.recordDone(entry, nil, "the stamp made a registration token"); err != nil {
+		return nil, err
+	}
 	return newView(a, nil, "PEP "+d.stamp.Host), nil
 }
 
@@ -316,23 +322,24 @@ func (d *Disconnected) Activate(ctx context.Context, key *ArtefactView, progress
 	}
 	err := d.CheckKey(key)
 	if err == nil {
+		if err := d.svc.env.checkLedger(); err != nil {
+			return err
+		}
 		defer d.use(progress)()
 		err = d.client.NewActivation(ctx, key.a.Text)
 	}
-	if err != nil {
-		entry.Outcome = outcome(err)
-	}
-	d.svc.env.record(entry)
-	return err
+	return d.svc.env.recordDone(entry, err, "the stamp is activated")
 }
 
 // Deactivate runs Remove-AzureStackActivation.
 func (d *Disconnected) Deactivate(ctx context.Context, progress func(Event)) error {
+	if err := d.svc.env.checkLedger(); err != nil {
+		return err
+	}
 	defer d.use(progress)()
 	err := d.client.RemoveActivation(ctx)
-	entry := courier.Entry{Step: "deactivate", CloudID: d.stamp.CloudID, Outcome: outcome(err), Detail: "Remove-AzureStackActivation on " + d.stamp.Host}
-	d.svc.env.record(entry)
-	return err
+	entry := courier.Entry{Step: "deactivate", CloudID: d.stamp.CloudID, Outcome: "ok", Detail: "Remove-AzureStackActivation on " + d.stamp.Host}
+	return d.svc.env.recordDone(entry, err, "the stamp's activation is removed")
 }
 
 // Close ends the PEP session (Close-PrivilegedEndpoint), exporting its
@@ -349,9 +356,12 @@ func (d *Disconnected) Close(ctx context.Context) error {
 		if !errors.Is(err, pep.ErrTranscripts) {
 			tErr = nil
 		}
-		d.svc.env.record(courier.Entry{Step: "export transcripts", CloudID: d.stamp.CloudID, Outcome: outcome(tErr),
-			Detail: "Close-PrivilegedEndpoint -TranscriptsPathDestination " + d.transcripts + " on " + d.stamp.Host})
+		lerr := d.svc.env.recordDone(courier.Entry{Step: "export transcripts", CloudID: d.stamp.CloudID, Outcome: "ok",
+			Detail: "Close-PrivilegedEndpoint -TranscriptsPathDestination " + d.transcripts + " on " + d.stamp.Host}, tErr, "the transcripts are exported")
 		d.transcripts = ""
+		if lerr != nil && err == nil {
+			err = lerr
+		}
 	}
 	return err
 }
@@ -360,10 +370,12 @@ func (d *Disconnected) Close(ctx context.Context) error {
 // key's cloud ID against the stamp (activate --force), recording the step
 // and the key's cloud ID in the ledger.
 func (d *Disconnected) ActivateUnchecked(ctx context.Context, key *ArtefactView, progress func(Event)) error {
+	if err := d.svc.env.checkLedger(); err != nil {
+		return err
+	}
 	defer d.use(progress)()
 	err := d.client.NewActivation(ctx, key.a.Text)
-	entry := courier.Entry{Step: "activate", Kind: key.a.Kind, SHA256: key.SHA256, CloudID: d.stamp.CloudID, Outcome: outcome(err),
+	entry := courier.Entry{Step: "activate", Kind: key.a.Kind, SHA256: key.SHA256, CloudID: d.stamp.CloudID, Outcome: "ok",
 		Detail: "New-AzureStackActivation on " + d.stamp.Host + " with --force (key cloud ID " + key.CloudID + ")"}
-	d.svc.env.record(entry)
-	return err
+	return d.svc.env.recordDone(entry, err, "the stamp is activated")
 }

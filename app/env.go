@@ -89,8 +89,11 @@ func DefaultConfigDir(getenv func(string) string) string {
 
 // Ledger returns the custody ledger in the configuration folder.
 func (e *Env) Ledger() *courier.Ledger {
-	return courier.OpenLedger(filepath.Join(e.ConfigDir, courier.LedgerFile))
+	return courier.OpenLedger(filepath.Join(e.ConfigDir, courier.LedgerFile), e.IdentityPath())
 }
+
+// IdentityPath returns the installation's signing key file.
+func (e *Env) IdentityPath() string { return filepath.Join(e.ConfigDir, courier.IdentityFile) }
 
 func (e *Env) now() time.Time {
 	if e.Now == nil {

@@ -107,10 +107,11 @@ func (q *QRSession) Add(ctx context.Context, files []string, progress func(Event
 	}
 	if q.done == nil && q.asm.Complete() {
 		a, err := q.reassemble()
-		q.svc.recordRead("import (QR)", "", a, err)
-		if err != nil {
-			q.Clear()
-			return results, fmt.Errorf("QR codes: %w", err)
+		if rerr := q.svc.recordRead("import (QR)", "", a, err); rerr != nil {
+			if err != nil { // the parts do not make a message: start again
+				q.Clear()
+			} // else the ledger refused: the parts stay for another try
+			return results, fmt.Errorf("QR codes: %w", rerr)
 		}
 		q.done = newView(a, nil, fmt.Sprintf("QR codes (%d parts)", q.asm.Parts()))
 	}

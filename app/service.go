@@ -47,8 +47,8 @@ type LedgerStatus struct {
 // LedgerStatus verifies the custody ledger.
 func (s *Service) LedgerStatus() LedgerStatus {
 	l := s.env.Ledger()
-	n, err := l.Verify()
-	st := LedgerStatus{Path: l.Path(), Entries: n, Intact: err == nil}
+	chk, err := l.Verify(nil)
+	st := LedgerStatus{Path: l.Path(), Entries: chk.Entries, Intact: err == nil}
 	if err != nil {
 		st.Problem = OneLine(err.Error())
 		var be *courier.BreakError
@@ -91,9 +91,61 @@ func (s *Service) LedgerRows() ([]LedgerRow, error) {
 // LedgerPath returns the custody ledger's file.
 func (s *Service) LedgerPath() string { return s.env.Ledger().Path() }
 
-// VerifyLedger checks the custody ledger's chain and returns the number of
-// entries; a break is an error matching ErrIntegrity.
-func (s *Service) VerifyLedger() (int, error) { return s.env.Ledger().Verify() }
+// LedgerCheck is a verified custody ledger.
+type LedgerCheck struct {
+	Path      string
+	Entries   int
+	Signer    string // the installation key's fingerprint in groups of four; "" when empty
+	Head      string // COUNT:HASH of the last entry; "" when empty
+	Recovered []int  // entries that record a torn line set aside
+	TornBytes int    // a torn last line still there (the next entry sets it aside); 0 if none
+}
+
+// VerifyLedger checks the custody ledger's chain and signatures, and with
+// anchor (COUNT:HASH, from LedgerAnchor) that the entry it names is still
+// there. A break, a bad signature or a missing anchored entry is an error
+// matching ErrIntegrity; a malformed anchor is an *InputError.
+func (s *Service) VerifyLedger(anchor string) (LedgerCheck, error) {
+	var a *courier.Anchor
+	if anchor != "" {
+		parsed, err := courier.ParseAnchor(anchor)
+		if err != nil {
+			return LedgerCheck{}, err
+		}
+		a = &parsed
+	}
+	l := s.env.Ledger()
+	chk, err := l.Verify(a)
+	out := LedgerCheck{Path: l.Path(), Entries: chk.Entries, Recovered: chk.Recovered}
+	if chk.Signer != "" {
+		out.Signer = courier.GroupHex(chk.Signer)
+		out.Head = chk.Head.String()
+	}
+	if chk.Tear != nil {
+		out.TornBytes = chk.Tear.Length
+	}
+	return out, err
+}
+
+// CheckAnchor reports whether s is an anchor as LedgerAnchor prints it.
+func CheckAnchor(s string) error {
+	_, err := courier.ParseAnchor(s)
+	return err
+}
+
+// LedgerAnchor records in the custody ledger that its head is being shown,
+// and returns that entry's anchor, COUNT:HASH, to write down or print: a
+// later VerifyLedger with it finds a ledger cut short or replaced.
+func (s *Service) LedgerAnchor() (string, error) {
+	if _, err := s.env.Ledger().Verify(nil); err != nil {
+		return "", err
+	}
+	e, err := s.env.recordEntry(courier.Entry{Step: "anchor", Outcome: "ok", Detail: "the ledger's head was shown, to be written down or printed"})
+	if err != nil {
+		return "", err
+	}
+	return courier.Anchor{Count: e.Seq, Hash: e.Hash}.String(), nil
+}
 
 // LedgerFormat is a format the custody ledger can be exported in.
 type LedgerFormat string
@@ -107,14 +159,14 @@ const (
 // LedgerData returns the custody ledger in format. With verify, the chain
 // is checked first and a break is returned instead of the data.
 func (s *Service) LedgerData(format LedgerFormat, verify bool) ([]byte, error) {
+	if verify {
+		if _, err := s.env.Ledger().Verify(nil); err != nil {
+			return nil, err
+		}
+	}
 	entries, err := s.env.Ledger().Entries()
 	if err != nil {
 		return nil, fmt.Errorf("read the custody ledger: %w", err)
-	}
-	if verify {
-		if _, err := courier.VerifyEntries(entries); err != nil {
-			return nil, err
-		}
 	}
 	var b bytes.Buffer
 	switch format {
@@ -168,16 +220,52 @@ func writeJSONLines(w io.Writer, entries []courier.Entry) error {
 	return nil
 }
 
+// writeLedgerCSV writes entries as CSV that Excel opens as it should on
+// Windows: UTF-8 with a byte-order mark (else Excel reads the ANSI code
+// page), CRLF line ends, and every cell made safe (see csvCell).
 func writeLedgerCSV(w io.Writer, entries []courier.Entry) error {
+	if _, err := io.WriteString(w, "\ufeff"); err != nil {
+		return err
+	}
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"seq", "time_utc", "step", "kind", "sha256", "cloud_id", "file", "outcome", "detail", "user", "machine", "app", "prev", "hash"})
+	cw.UseCRLF = true
+	cw.Write([]string{"seq", "time_utc", "step", "kind", "sha256", "cloud_id", "file", "outcome", "detail", "user", "machine", "app", "prev", "hash", "signer", "sig"})
 	for _, e := range entries {
-		cw.Write([]string{strconv.Itoa(e.Seq), e.Time.UTC().Format(time.RFC3339), e.Step, string(e.Kind), e.SHA256,
-			e.CloudID, e.File, e.Outcome, e.Detail, e.User, e.Machine, e.App, e.Prev, e.Hash})
+		row := []string{strconv.Itoa(e.Seq), e.Time.UTC().Format(time.RFC3339), e.Step, string(e.Kind), e.SHA256,
+			e.CloudID, e.File, e.Outcome, e.Detail, e.User, e.Machine, e.App, e.Prev, e.Hash, e.Signer, e.Sig}
+		for i := range row {
+			row[i] = csvCell(row[i])
+		}
+		cw.Write(row)
 	}
 	cw.Flush()
 	return cw.Error()
 }
+
+// csvCell makes a cell safe to open in a spreadsheet: one that begins with
+// =, +, -, @ (or a tab or carriage return, which Excel skips before them)
+// would be run as a formula, so it is prefixed with ' as OWASP advises; and
+// control characters, which a spreadsheet shows as boxes or line breaks
+// inside a cell, are escaped as \xNN (a backslash as \\).
+func csvCell(s string) string {
+	var b strings.Builder
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		b.WriteByte('\'')
+	}
+	for _, r := range s {
+		switch {
+		case r == '\\' && strings.ContainsFunc(s, isControl):
+			b.WriteString(`\\`)
+		case isControl(r):
+			fmt.Fprintf(&b, `\x%02X`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }
 
 // Drive is a place to write artefacts to: a removable drive or the training
 // drive folder.

@@ -83,16 +83,7 @@ func summarise(a *courier.Artefact, m *courier.Manifest) Summary {
 }
 
 // GroupHash writes a hex hash in groups of four for reading aloud.
-func GroupHash(h string) string {
-	var b strings.Builder
-	for i := 0; i < len(h); i += 4 {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(h[i:min(i+4, len(h))])
-	}
-	return b.String()
-}
+func GroupHash(h string) string { return courier.GroupHex(h) }
 
 // manifestLine describes a manifest that matched, or "" for none.
 func manifestLine(m *courier.Manifest) string {

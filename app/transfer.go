@@ -112,8 +112,7 @@ func (s *Service) ImportText(ctx context.Context, text string, want ArtefactKind
 	if err == nil {
 		err = checkKind(a, want, "the pasted text")
 	}
-	s.recordRead("import (paste)", "", a, err)
-	if err != nil {
+	if err := s.recordRead("import (paste)", "", a, err); err != nil {
 		return nil, fmt.Errorf("pasted text: %w", err)
 	}
 	return newView(a, nil, "paste"), nil
@@ -179,7 +178,9 @@ func (s *Service) DecodeQR(ctx context.Context, inputs []Source, want ArtefactKi
 	if a != nil {
 		entry.Kind, entry.SHA256, entry.CloudID = a.Kind, a.SHA256, a.CloudID()
 	}
-	s.env.record(entry)
+	if lerr := s.env.record(entry); lerr != nil && err == nil {
+		err = lerr
+	}
 	if err != nil {
 		return nil, status(), err
 	}
@@ -273,13 +274,17 @@ func Ranges(ns []int) string {
 }
 
 // recordRead appends a ledger entry for an artefact read other than from a
-// file (paste, QR).
-func (s *Service) recordRead(step, file string, a *courier.Artefact, err error) {
+// file (paste, QR) that ended with err, and returns err, or the ledger's
+// error when a read that worked cannot be recorded.
+func (s *Service) recordRead(step, file string, a *courier.Artefact, err error) error {
 	e := courier.Entry{Step: step, File: file, Outcome: outcome(err)}
 	if a != nil {
 		e.Kind, e.SHA256, e.CloudID = a.Kind, a.SHA256, a.CloudID()
 	}
-	s.env.record(e)
+	if lerr := s.env.record(e); lerr != nil && err == nil {
+		return lerr
+	}
+	return err
 }
 
 // ExportRequest says where and how to write an artefact.
@@ -358,9 +363,10 @@ func (s *Service) Export(ctx context.Context, req ExportRequest, progress func(E
 			return res, fmt.Errorf("the file is written, but the A4 sheet is not: %w", err)
 		}
 		sheet := strings.TrimSuffix(path, filepath.Ext(path)) + "-qr.pdf"
-		err = courier.WriteFileAtomic(sheet, b.Bytes(), req.Force)
-		s.env.record(courier.Entry{Step: "export sheet", Kind: a.Kind, SHA256: a.SHA256, CloudID: a.CloudID(), File: absPath(sheet),
-			Outcome: outcome(err)})
+		entry := courier.Entry{Step: "export sheet", Kind: a.Kind, SHA256: a.SHA256, CloudID: a.CloudID(), File: absPath(sheet), Outcome: "ok"}
+		err = s.env.writeRecorded(entry, func(commit func() error) error {
+			return courier.WriteFileCommit(sheet, b.Bytes(), req.Force, commit)
+		})
 		if err != nil {
 			return res, fmt.Errorf("the file is written, but the A4 sheet is not: %w", err)
 		}

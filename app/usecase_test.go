@@ -1,9 +1,12 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -153,8 +156,8 @@ func TestExportAndImportQR(t *testing.T) {
 	if err != nil || f.SHA256 != a.SHA256 || !strings.HasPrefix(f.Manifest, "matches") {
 		t.Errorf("import file: got %+v, %v; want the same hash and a matching manifest", f, err)
 	}
-	if n, err := env.Ledger().Verify(); err != nil || n < 5 {
-		t.Errorf("ledger: %d entries, %v; want every step recorded", n, err)
+	if chk, err := env.Ledger().Verify(nil); err != nil || chk.Entries < 5 {
+		t.Errorf("ledger: %d entries, %v; want every step recorded", chk.Entries, err)
 	}
 }
 
@@ -243,5 +246,85 @@ func TestFormatExpiryAndTime(t *testing.T) {
 	time.Local = time.UTC
 	if got := FormatTime(at); got != "2027-03-01 09:30 UTC" {
 		t.Errorf("FormatTime in UTC: got %q", got)
+	}
+}
+
+// TestNothingCrossesUnrecorded: when the custody ledger cannot be written
+// (here its lock is held longer than Append waits), an export fails and
+// leaves no file, QR code or sheet behind, and a read fails too.
+func TestNothingCrossesUnrecorded(t *testing.T) {
+	env := &Env{ConfigDir: t.TempDir(), Build: BuildInfo{Version: "test"}}
+	svc := NewService(env)
+	a, err := courier.Parse(testutil.ReadShared(t, "tokens", "registration-token-4node.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A damaged signing key: every append fails, and says so.
+	if err := os.MkdirAll(env.ConfigDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(env.IdentityPath(), []byte("not a key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	_, err = svc.Export(context.Background(), ExportRequest{Artefact: newView(a, nil, "test"), Dir: dir, QR: true, Sheet: true}, nil)
+	var le *courier.LedgerError
+	if !errors.As(err, &le) || !strings.Contains(err.Error(), "could not record") {
+		t.Fatalf("export with an unwritable ledger: %v, want a ledger error", err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		t.Errorf("files left behind: %v", names)
+	}
+	if _, err := svc.WriteQR(context.Background(), QRRequest{Artefact: newView(a, nil, "test"), Dir: filepath.Join(dir, "qr")}); !errors.As(err, &le) {
+		t.Errorf("qr encode: %v, want a ledger error", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "qr")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the QR folder exists after a refused ledger entry: %v", err)
+	}
+	src := testutil.Shared(t, "tokens", "registration-token-4node.txt")
+	if _, err := svc.ImportFile(context.Background(), src, KindToken); !errors.As(err, &le) {
+		t.Errorf("import: %v, want a ledger error", err)
+	}
+	// With the key restored, the same export works and is recorded.
+	os.Remove(env.IdentityPath())
+	if _, err := svc.Export(context.Background(), ExportRequest{Artefact: newView(a, nil, "test"), Dir: dir}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if chk, err := env.Ledger().Verify(nil); err != nil || chk.Entries != 1 {
+		t.Errorf("ledger after the export: %+v, %v; want one entry", chk, err)
+	}
+}
+
+func TestLedgerCSVIsExcelSafe(t *testing.T) {
+	var b bytes.Buffer
+	entries := []courier.Entry{{Seq: 1, Step: "import", File: `C:\drop\=cmd|' /C calc'!A0.txt`, Outcome: "ok",
+		Detail: "@SUM(1+1)", User: "-2+3", Machine: "+1", App: "line1\nline2\tend\\x"}}
+	if err := writeLedgerCSV(&b, entries); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if !strings.HasPrefix(out, "\ufeffseq,") || !strings.Contains(out, "\r\n") || strings.Count(out, "\n") != strings.Count(out, "\r\n") {
+		t.Fatalf("not UTF-8 with BOM and CRLF: %q", out)
+	}
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(out, "\ufeff"))).ReadAll()
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("CSV does not read back: %v %v", rows, err)
+	}
+	get := func(col string) string { return rows[1][slices.Index(rows[0], col)] }
+	for col, want := range map[string]string{
+		"file":    `C:\drop\=cmd|' /C calc'!A0.txt`, // a formula only at the start
+		"detail":  "'@SUM(1+1)",
+		"user":    "'-2+3",
+		"machine": "'+1",
+		"app":     `line1\x0Aline2\x09end\\x`,
+		"step":    "import",
+	} {
+		if got := get(col); got != want {
+			t.Errorf("%s = %q, want %q", col, got, want)
+		}
 	}
 }

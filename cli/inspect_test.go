@@ -138,7 +138,7 @@ func TestInspectBadInputExit1NothingWritten(t *testing.T) {
 		if code := run(t, env, "inspect", p); code != ExitFailed {
 			t.Fatalf("exit %d, want 1", code)
 		}
-		assertOneLineError(t, errOut.String(), "50.0 MiB")
+		assertOneLineError(t, errOut.String(), "50 MiB")
 	})
 }
 

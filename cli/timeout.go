@@ -55,12 +55,16 @@ func withDeadline(ctx context.Context, d time.Duration, op operation, body func(
 	cctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	err := body(cctx)
+	// A context derived inside body with the same deadline may end a
+	// moment before cctx's own timer fires: the time is what counts.
+	deadline, _ := cctx.Deadline()
+	timedOut := cctx.Err() == context.DeadlineExceeded || errors.Is(err, context.DeadlineExceeded) && !time.Now().Before(deadline)
 	switch {
 	case err == nil:
 		return nil
 	case ctx.Err() != nil && errors.Is(err, context.Canceled):
 		return &interruptedError{err: err, msg: fmt.Sprintf("%s was cancelled by the user; %s", capitalise(op.what), op.state)}
-	case cctx.Err() == context.DeadlineExceeded && ctx.Err() == nil:
+	case timedOut && ctx.Err() == nil:
 		return &timeoutError{err: err, msg: fmt.Sprintf("%s did not finish within %v; %s; allow more time with --timeout %s", op.what, d, op.state, op.more)}
 	}
 	return err

@@ -230,8 +230,8 @@ func TestReadFileRefusesLargeFileBeforeReading(t *testing.T) {
 	}
 	f.Close()
 	_, _, err = courier.ReadFile(p)
-	if err == nil || !strings.Contains(err.Error(), "50.0 MiB") {
-		t.Fatalf("got %v, want a refusal naming 50.0 MiB", err)
+	if err == nil || !strings.Contains(err.Error(), "50 MiB") {
+		t.Fatalf("got %v, want a refusal naming 50 MiB", err)
 	}
 }
 

@@ -96,6 +96,11 @@ type WriteOptions struct {
 	// interrupted run removed, temporary files that could not be); nil
 	// discards it.
 	Logger *slog.Logger
+	// Commit, when set, is called once both files are written, synced and
+	// read back, before either is put in place: an error from it (the
+	// custody ledger could not record the write) removes them and is
+	// returned, so the old files stay and nothing new appears unrecorded.
+	Commit func() error
 }
 
 // ExistsError reports that WriteFile would replace a file.
@@ -124,9 +129,9 @@ func CheckNew(path string) error {
 // the artefact, and the folder is synced. A crash or a pulled drive
 // therefore never leaves an artefact without its manifest or a partial
 // file: at worst a manifest alone, which the next write replaces, and
-// temporary files, which it removes. The artefact is then read back and
-// hashed again before WriteFile reports success. Existing files are
-// replaced only with opts.Force.
+// temporary files, which it removes. The artefact is read back and hashed
+// again before it is put in place, and opts.Commit is called then.
+// Existing files are replaced only with opts.Force.
 func WriteFile(path string, a *Artefact, opts WriteOptions) (*Manifest, error) {
 	mpath := ManifestPath(path)
 	if !opts.Force {
@@ -164,6 +169,18 @@ func WriteFile(path string, a *Artefact, opts WriteOptions) (*Manifest, error) {
 		return nil, err
 	}
 	dir := filepath.Dir(path)
+	if err := verifyWritten(tmpA, a); err != nil {
+		removeTemp(tmpM, log)
+		removeTemp(tmpA, log)
+		return nil, err
+	}
+	if opts.Commit != nil {
+		if err := opts.Commit(); err != nil {
+			removeTemp(tmpM, log)
+			removeTemp(tmpA, log)
+			return nil, err
+		}
+	}
 	if err := os.Rename(tmpM, mpath); err != nil {
 		removeTemp(tmpM, log)
 		removeTemp(tmpA, log)
@@ -177,23 +194,18 @@ func WriteFile(path string, a *Artefact, opts WriteOptions) (*Manifest, error) {
 	if err := syncDir(dir); err != nil {
 		return nil, fmt.Errorf("sync folder %s: %w", dir, err)
 	}
-	if err := verifyWritten(path, a); err != nil {
-		os.Remove(path)
-		os.Remove(mpath)
-		return nil, err
-	}
 	return &m, nil
 }
 
-// verifyWritten reads the file back and checks its hash.
-func verifyWritten(path string, a *Artefact) error {
-	back, err := os.ReadFile(path)
+// verifyWritten reads the staged file tmp back and checks its hash.
+func verifyWritten(tmp string, a *Artefact) error {
+	back, err := os.ReadFile(tmp)
 	if err != nil {
-		return fmt.Errorf("read back %s: %w", path, err)
+		return fmt.Errorf("read back %s: %w", tmp, err)
 	}
 	if got := Hash(string(back)); got != a.SHA256 || !bytes.Equal(back, []byte(a.Text)) {
 		return &MismatchError{
-			What: fmt.Sprintf("SHA-256 of %s read back after writing", path),
+			What: fmt.Sprintf("SHA-256 of %s read back after writing", strings.SplitN(tmp, TempMarker, 2)[0]),
 			Want: a.SHA256,
 			Got:  got,
 			Fix:  "the drive did not keep what was written: use another drive or folder",

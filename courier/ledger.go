@@ -3,7 +3,9 @@ package courier
 import (
 	"bufio"
 	"bytes"
+	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -12,6 +14,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -35,71 +39,184 @@ type Entry struct {
 	Machine string    `json:"machine,omitempty"`
 	App     string    `json:"app,omitempty"` // app version
 	Prev    string    `json:"prev"`          // Hash of the previous entry; "" for the first
-	Hash    string    `json:"hash"`          // SHA-256 over this entry with Hash empty
+	Hash    string    `json:"hash"`          // SHA-256 over this entry with Hash and Sig empty
+	Signer  string    `json:"signer"`        // fingerprint of the installation key that signed it
+	Sig     string    `json:"sig"`           // base64 Ed25519 signature of Hash
 }
 
-// computeHash returns the chain hash of e: SHA-256 of its JSON with Hash empty.
+// computeHash returns the chain hash of e: SHA-256 of its JSON with Hash
+// and Sig empty (Signer is covered).
 func (e Entry) computeHash() string {
-	e.Hash = ""
+	e.Hash, e.Sig = "", ""
 	b, _ := json.Marshal(e) // Entry has only marshalable fields
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
 
-// Ledger is the append-only, hash-chained custody ledger kept in one
-// JSON-lines file. Appends from several processes are serialised with a file
-// lock. A Ledger is safe for concurrent use.
+// MaxLedgerLine is the longest ledger line accepted, in bytes: an entry is
+// a few hundred; a longer line is damage or an attack, not an entry.
+const MaxLedgerLine = 1 << 20
+
+// lockWait is how long Append waits for another process's lock.
+const lockWait = 10 * time.Second
+
+// Ledger is the append-only, hash-chained, signed custody ledger kept in
+// one JSON-lines file. Each entry carries the hash of the one before it and
+// is signed with the installation's key, so an entry edited, removed or
+// reordered, and a ledger rewritten with its chain recomputed, both fail
+// Verify; an anchor written down earlier (Head) finds a ledger cut short.
+// Appends from several processes are serialised with a file lock. A Ledger
+// is safe for concurrent use.
 type Ledger struct {
-	path string
+	path    string
+	keyPath string
+	wait    time.Duration // for another process's lock
 }
 
-// OpenLedger returns the ledger stored at path. The file and its folder are
-// created on the first Append.
-func OpenLedger(path string) *Ledger { return &Ledger{path: path} }
+// OpenLedger returns the ledger stored at path, signed with the
+// installation key at keyPath (see LoadIdentity). The files and their
+// folder are created on the first Append.
+func OpenLedger(path, keyPath string) *Ledger {
+	return &Ledger{path: path, keyPath: keyPath, wait: lockWait}
+}
 
 // Path returns the ledger file's path.
 func (l *Ledger) Path() string { return l.path }
 
-// Append chains e to the last entry and appends it. It returns the entry as
-// written.
+// LedgerError is a ledger that could not be written: the step it was to
+// record must fail, since nothing may happen unrecorded.
+type LedgerError struct {
+	Path string
+	Err  error
+}
+
+func (e *LedgerError) Error() string {
+	return fmt.Sprintf("the custody ledger %s could not record this step: %v", e.Path, e.Err)
+}
+
+func (e *LedgerError) Unwrap() error { return e.Err }
+
+// Append chains e to the last entry, signs it and appends it; it returns
+// the entry as written. A torn last line (a crash or a full disk in the
+// middle of an earlier append) is first moved to a quarantine file beside
+// the ledger and recorded in a "recovered" entry. Errors are *LedgerError.
 func (l *Ledger) Append(e Entry) (Entry, error) {
-	if err := os.MkdirAll(filepath.Dir(l.path), 0o700); err != nil {
-		return e, fmt.Errorf("create ledger folder: %w", err)
+	out, err := l.append(e)
+	if err != nil {
+		return out, &LedgerError{Path: l.path, Err: err}
+	}
+	return out, nil
+}
+
+// Check reports, before a step that cannot be undone (an activation, a
+// registration), whether Append would work: the signing key loads (it is
+// made on first use), and the ledger opens for writing, takes its lock and
+// ends in an entry. Errors are *LedgerError.
+func (l *Ledger) Check() error {
+	_, f, _, _, err := l.open()
+	if err != nil {
+		return &LedgerError{Path: l.path, Err: err}
+	}
+	unlockFile(f)
+	f.Close()
+	return nil
+}
+
+// open loads the signing key, opens and locks the ledger and reads its end.
+// The caller unlocks and closes f.
+func (l *Ledger) open() (*Identity, *os.File, tail, *Entry, error) {
+	id, err := LoadIdentity(l.keyPath)
+	if err != nil {
+		return nil, nil, tail{}, nil, err
+	}
+	dir := filepath.Dir(l.path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, nil, tail{}, nil, WriteError(nearestFolder(dir), err)
 	}
 	f, err := os.OpenFile(l.path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return e, fmt.Errorf("open ledger %s: %w", l.path, err)
+		return nil, nil, tail{}, nil, WriteError(dir, err)
+	}
+	if err := lockWithin(f, l.wait); err != nil {
+		f.Close()
+		return nil, nil, tail{}, nil, err
+	}
+	fail := func(err error) (*Identity, *os.File, tail, *Entry, error) {
+		unlockFile(f)
+		f.Close()
+		return nil, nil, tail{}, nil, err
+	}
+	t, err := readTail(f)
+	if err != nil {
+		return fail(err)
+	}
+	var prev *Entry
+	if t.last != nil {
+		prev = new(Entry)
+		if err := json.Unmarshal(t.last, prev); err != nil {
+			return fail(fmt.Errorf("its last entry is damaged (%v); run 'azs-courier ledger verify'", err))
+		}
+	}
+	return id, f, t, prev, nil
+}
+
+func (l *Ledger) append(e Entry) (Entry, error) {
+	id, f, t, prev, err := l.open()
+	if err != nil {
+		return e, err
 	}
 	defer f.Close()
-	if err := lockFile(f); err != nil {
-		return e, fmt.Errorf("lock ledger %s: %w", l.path, err)
-	}
 	defer unlockFile(f)
+	if t.torn != nil {
+		rec, err := l.setAside(f, t, prev, id, e)
+		if err != nil {
+			return e, err
+		}
+		prev = &rec
+	}
+	return writeEntry(f, prev, id, e)
+}
 
-	last, err := lastLine(f)
+// setAside moves the torn bytes at the end of f to a quarantine file,
+// truncates f to the last whole line and appends an entry recording it.
+func (l *Ledger) setAside(f *os.File, t tail, prev *Entry, id *Identity, like Entry) (Entry, error) {
+	sum := sha256.Sum256(t.torn)
+	q := l.path + ".torn-" + time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(sum[:4])
+	if err := WriteFileAtomic(q, t.torn, false); err != nil {
+		return Entry{}, fmt.Errorf("set aside its torn last line: %w", err)
+	}
+	if err := f.Truncate(t.tornAt); err != nil {
+		return Entry{}, fmt.Errorf("cut its torn last line: %w", err)
+	}
+	rec := Entry{Time: like.Time, Step: "recovered", Outcome: "ok", User: like.User, Machine: like.Machine, App: like.App,
+		Detail: fmt.Sprintf("a torn last line left by an interrupted write (%d bytes, SHA-256 %s) was moved to %s", len(t.torn), hex.EncodeToString(sum[:]), filepath.Base(q))}
+	return writeEntry(f, prev, id, rec)
+}
+
+// writeEntry chains e to prev, signs it and writes it at the end of f. A
+// failed write is cut off again, so a full disk leaves no torn line.
+func writeEntry(f *os.File, prev *Entry, id *Identity, e Entry) (Entry, error) {
+	end, err := f.Seek(0, io.SeekEnd)
 	if err != nil {
-		return e, fmt.Errorf("read ledger %s: %w", l.path, err)
+		return e, fmt.Errorf("find its end: %w", err)
 	}
 	e.Seq, e.Prev = 1, ""
-	if last != nil {
-		var prev Entry
-		if err := json.Unmarshal(last, &prev); err != nil {
-			return e, fmt.Errorf("ledger %s: last entry is damaged (%v); run 'azs-courier ledger verify'", l.path, err)
-		}
+	if prev != nil {
 		e.Seq, e.Prev = prev.Seq+1, prev.Hash
 	}
 	if e.Time.IsZero() {
 		e.Time = time.Now()
 	}
 	e.Time = e.Time.UTC()
+	e.Signer, e.Sig = id.Fingerprint(), ""
 	e.Hash = e.computeHash()
+	e.Sig = base64.StdEncoding.EncodeToString(id.Sign(domainLedger, []byte(e.Hash)))
 	line, err := json.Marshal(e)
 	if err != nil {
-		return e, fmt.Errorf("encode ledger entry: %w", err)
+		return e, fmt.Errorf("encode the entry: %w", err)
 	}
-	end, err := f.Seek(0, io.SeekEnd)
-	if err != nil {
-		return e, fmt.Errorf("append to ledger %s: %w", l.path, err)
+	if len(line) >= MaxLedgerLine {
+		return e, fmt.Errorf("the entry is %s long, over the %s a ledger line may have; shorten the file name or detail", sizeString(int64(len(line))), sizeString(MaxLedgerLine))
 	}
 	line = append(line, '\n')
 	if end > 0 {
@@ -110,77 +227,178 @@ func (l *Ledger) Append(e Entry) (Entry, error) {
 			line = append([]byte{'\n'}, line...)
 		}
 	}
-	if _, err := f.Write(line); err != nil {
-		return e, fmt.Errorf("append to ledger %s: %w", l.path, err)
+	if _, err := f.WriteAt(line, end); err != nil {
+		f.Truncate(end)
+		return e, WriteError(filepath.Dir(f.Name()), err)
 	}
 	if err := f.Sync(); err != nil {
-		return e, fmt.Errorf("sync ledger %s: %w", l.path, err)
+		f.Truncate(end)
+		return e, WriteError(filepath.Dir(f.Name()), fmt.Errorf("sync: %w", err))
 	}
 	return e, nil
 }
 
-// lastLine returns the last non-empty line of f, reading only its tail.
-func lastLine(f *os.File) ([]byte, error) {
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
+// lockWithin takes f's lock, waiting up to wait for another process to
+// release it.
+func lockWithin(f *os.File, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	for delay := 5 * time.Millisecond; ; delay = min(2*delay, 200*time.Millisecond) {
+		ok, err := tryLockFile(f)
+		if err != nil {
+			return fmt.Errorf("lock it: %w", err)
+		}
+		if ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("another azs-courier process has held its lock for %v; close the other window or command, or end a hung one, and try again", wait)
+		}
+		time.Sleep(delay)
 	}
-	size := st.Size()
-	const chunk = 64 << 10
-	var buf []byte
-	for off := size; off > 0; {
-		n := int64(chunk)
-		if off < n {
-			n = off
-		}
-		off -= n
-		b := make([]byte, n)
-		if _, err := f.ReadAt(b, off); err != nil && err != io.EOF {
-			return nil, err
-		}
-		buf = append(b, buf...)
-		t := bytes.TrimRight(buf, "\r\n")
-		if i := bytes.LastIndexByte(t, '\n'); i >= 0 {
-			return t[i+1:], nil
-		}
-		if off == 0 && len(t) > 0 {
-			return t, nil
-		}
-		if len(buf) > 16<<20 {
-			return nil, errors.New("last entry longer than 16 MiB")
-		}
-	}
-	return nil, nil
 }
 
-// Entries returns every entry in order. A line that does not parse is an
-// error naming its line number.
+// nearestFolder returns dir or the nearest folder above it that exists.
+func nearestFolder(dir string) string {
+	for {
+		if st, err := os.Stat(dir); err == nil && st.IsDir() {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return dir
+		}
+		dir = parent
+	}
+}
+
+// tail is what Append needs of the ledger's end: the last whole line and
+// any torn bytes after it.
+type tail struct {
+	size   int64
+	last   []byte // the last whole, non-blank line; nil for an empty ledger
+	torn   []byte // bytes after the last newline that are no entry; nil if none
+	tornAt int64  // where torn begins
+}
+
+// readTail reads the end of f: at most two maximal lines, since the last
+// whole line and a torn one after it are each shorter than MaxLedgerLine.
+func readTail(f *os.File) (tail, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return tail{}, fmt.Errorf("read it: %w", err)
+	}
+	t := tail{size: st.Size()}
+	n := min(t.size, 2*MaxLedgerLine+2)
+	start := t.size - n
+	buf := make([]byte, n)
+	if _, err := f.ReadAt(buf, start); err != nil && err != io.EOF {
+		return t, fmt.Errorf("read it: %w", err)
+	}
+	// Bytes after the last newline: a line an earlier append did not finish,
+	// or a whole entry whose newline was lost (kept: Append adds one).
+	if i := bytes.LastIndexByte(buf, '\n'); i < len(buf)-1 && len(bytes.TrimSpace(buf[i+1:])) > 0 {
+		seg := buf[i+1:]
+		var e Entry
+		if json.Unmarshal(seg, &e) != nil {
+			if i < 0 && start > 0 {
+				return t, fmt.Errorf("its last line is longer than %s; run 'azs-courier ledger verify'", sizeString(MaxLedgerLine))
+			}
+			t.torn, t.tornAt = append([]byte(nil), seg...), start+int64(i+1)
+			buf = buf[:i+1]
+		}
+	}
+	trimmed := bytes.TrimRight(buf, "\r\n \t")
+	if len(trimmed) == 0 {
+		if start > 0 {
+			return t, fmt.Errorf("its end is %s of blank lines; run 'azs-courier ledger verify'", sizeString(n))
+		}
+		return t, nil
+	}
+	i := bytes.LastIndexByte(trimmed, '\n')
+	if i < 0 && start > 0 {
+		return t, fmt.Errorf("its last line is longer than %s; run 'azs-courier ledger verify'", sizeString(MaxLedgerLine))
+	}
+	t.last = append([]byte(nil), trimmed[i+1:]...)
+	return t, nil
+}
+
+// Tear is a torn last line: bytes an interrupted append left after the
+// last whole entry. It is not tampering; the next Append sets it aside.
+type Tear struct {
+	Offset int64
+	Length int
+}
+
+// Contents is the ledger as read: its entries in order and, if the last
+// line is torn, the tear.
+type Contents struct {
+	Entries []Entry
+	Tear    *Tear
+}
+
+// Entries returns every entry in order. A line that does not parse is a
+// *BreakError naming its line number, except a torn last line, which is
+// left out (see Read).
 func (l *Ledger) Entries() ([]Entry, error) {
+	c, err := l.Read()
+	return c.Entries, err
+}
+
+// Read returns the ledger's entries and any torn last line.
+func (l *Ledger) Read() (Contents, error) {
+	var c Contents
 	f, err := os.Open(l.path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return c, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open ledger %s: %w", l.path, err)
+		return c, fmt.Errorf("open ledger %s: %w", l.path, err)
 	}
 	defer f.Close()
-	var out []Entry
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	for n := 1; sc.Scan(); n++ {
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
-			continue
+	r := bufio.NewReaderSize(f, 64<<10)
+	var off int64
+	for n := 1; ; n++ {
+		line, err := readLine(r, MaxLedgerLine)
+		if errors.Is(err, errLongLine) {
+			return c, &BreakError{Line: n, Reason: fmt.Sprintf("the line is longer than %s, which no entry is", sizeString(MaxLedgerLine))}
 		}
-		var e Entry
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			return out, &BreakError{Line: n, Reason: fmt.Sprintf("the line is not a ledger entry (%v)", err)}
+		if err != nil && err != io.EOF {
+			return c, fmt.Errorf("read ledger %s: %w", l.path, err)
 		}
-		out = append(out, e)
+		if len(bytes.TrimSpace(line)) > 0 {
+			var e Entry
+			if jerr := json.Unmarshal(line, &e); jerr != nil {
+				if err == io.EOF { // no newline after it: a torn last line
+					c.Tear = &Tear{Offset: off, Length: len(line)}
+					return c, nil
+				}
+				return c, &BreakError{Line: n, Reason: fmt.Sprintf("the line is not a ledger entry (%v)", jerr)}
+			}
+			c.Entries = append(c.Entries, e)
+		}
+		off += int64(len(line))
+		if err == io.EOF {
+			return c, nil
+		}
 	}
-	if err := sc.Err(); err != nil {
-		return out, fmt.Errorf("read ledger %s: %w", l.path, err)
+}
+
+var errLongLine = errors.New("line too long")
+
+// readLine reads one line with its newline (none at the end of the file,
+// where it returns io.EOF), at most max bytes.
+func readLine(r *bufio.Reader, max int) ([]byte, error) {
+	var line []byte
+	for {
+		chunk, err := r.ReadSlice('\n')
+		line = append(line, chunk...)
+		if len(line) > max {
+			return nil, errLongLine
+		}
+		if err != bufio.ErrBufferFull {
+			return line, err
+		}
 	}
-	return out, nil
 }
 
 // BreakError reports the first place where the ledger's chain is broken. It
@@ -198,32 +416,138 @@ func (e *BreakError) Error() string {
 // Is reports whether target is ErrIntegrity.
 func (e *BreakError) Is(target error) bool { return target == ErrIntegrity }
 
-// Verify checks the whole chain and returns the number of entries. The first
-// edited, deleted, inserted or reordered entry is reported as a *BreakError.
-func (l *Ledger) Verify() (int, error) {
-	entries, err := l.Entries()
-	if err != nil {
-		return len(entries), err
-	}
-	return VerifyEntries(entries)
+// Check is the outcome of verifying a ledger.
+type Check struct {
+	Entries   int    // entries verified
+	Signer    string // fingerprint of the key that signed them ("" for an empty ledger)
+	Recovered []int  // sequence numbers of entries recording a recovered tear
+	Tear      *Tear  // a torn last line not yet set aside
+	Head      Anchor // the last entry
 }
 
-// VerifyEntries checks the chain of entries as read from a ledger, line i+1
-// holding entries[i].
-func VerifyEntries(entries []Entry) (int, error) {
+// Verify checks the whole chain and every signature against the
+// installation key, and with anchor set (COUNT:HASH, see Head) that the
+// entry written down then is still there. The first edited, deleted,
+// inserted, reordered or re-signed entry is a *BreakError; a ledger cut
+// short of an anchor is an *AnchorError. Both match ErrIntegrity.
+func (l *Ledger) Verify(anchor *Anchor) (Check, error) {
+	c, err := l.Read()
+	chk := Check{Entries: len(c.Entries), Tear: c.Tear}
+	if err != nil {
+		return chk, err
+	}
+	var pub []byte
+	if len(c.Entries) > 0 {
+		if _, err := os.Lstat(l.keyPath); errors.Is(err, fs.ErrNotExist) {
+			return chk, fmt.Errorf("the custody ledger is signed, but this installation's signing key %s is missing; restore it from a backup to verify the ledger", l.keyPath)
+		}
+		id, err := readIdentity(l.keyPath)
+		if err != nil {
+			return chk, err
+		}
+		pub = id.Public()
+	}
+	return VerifyEntries(c.Entries, pub, c.Tear, anchor)
+}
+
+// VerifyEntries checks entries as read from a ledger (line i+1 holding
+// entries[i]): the chain, each signature by pub, and anchor when set.
+func VerifyEntries(entries []Entry, pub ed25519.PublicKey, tear *Tear, anchor *Anchor) (Check, error) {
+	chk := Check{Tear: tear}
+	fp := ""
+	if pub != nil {
+		fp = Fingerprint(pub)
+	}
 	prev := ""
 	for i, e := range entries {
 		line := i + 1
-		if e.Seq != i+1 {
-			return i, &BreakError{Line: line, Seq: e.Seq, Reason: fmt.Sprintf("sequence number %d where %d was expected", e.Seq, i+1)}
+		broken := func(reason string) (Check, error) {
+			chk.Entries = i
+			return chk, &BreakError{Line: line, Seq: e.Seq, Reason: reason}
 		}
-		if e.Prev != prev {
-			return i, &BreakError{Line: line, Seq: e.Seq, Reason: "it does not follow the entry before it (previous hash differs)"}
+		switch {
+		case e.Seq != i+1:
+			return broken(fmt.Sprintf("sequence number %d where %d was expected", e.Seq, i+1))
+		case e.Prev != prev:
+			return broken("it does not follow the entry before it (previous hash differs)")
+		case e.computeHash() != e.Hash:
+			return broken("its content does not match its hash")
+		case e.Sig == "":
+			return broken("it is not signed")
+		case e.Signer != fp:
+			return broken(fmt.Sprintf("it names the signing key %s, not this installation's %s", GroupHex(e.Signer), GroupHex(fp)))
 		}
-		if h := e.computeHash(); h != e.Hash {
-			return i, &BreakError{Line: line, Seq: e.Seq, Reason: "its content does not match its hash"}
+		sig, err := base64.StdEncoding.DecodeString(e.Sig)
+		if err != nil || !VerifySignature(pub, domainLedger, []byte(e.Hash), sig) {
+			return broken("its signature does not hold: it was rewritten and its chain recomputed")
+		}
+		if e.Step == "recovered" {
+			chk.Recovered = append(chk.Recovered, e.Seq)
 		}
 		prev = e.Hash
 	}
-	return len(entries), nil
+	chk.Entries = len(entries)
+	if len(entries) > 0 {
+		chk.Signer = fp
+		chk.Head = Anchor{Count: len(entries), Hash: entries[len(entries)-1].Hash}
+	}
+	if anchor != nil {
+		if err := anchor.check(entries); err != nil {
+			return chk, err
+		}
+	}
+	return chk, nil
 }
+
+// Anchor names a ledger entry by its position and hash, written as
+// COUNT:HASH. Written down (or printed on a custody sheet) it lets a later
+// Verify tell that no entry up to it was removed or replaced, which the
+// chain alone cannot: a ledger cut short is still a valid chain.
+type Anchor struct {
+	Count int
+	Hash  string
+}
+
+// String returns COUNT:HASH.
+func (a Anchor) String() string { return fmt.Sprintf("%d:%s", a.Count, a.Hash) }
+
+// ParseAnchor reads COUNT:HASH, the hash in hex of any case, spaces allowed
+// (it may have been copied in groups).
+func ParseAnchor(s string) (Anchor, error) {
+	count, hash, ok := strings.Cut(strings.TrimSpace(s), ":")
+	n, err := strconv.Atoi(strings.TrimSpace(count))
+	hash = strings.ToLower(strings.Join(strings.Fields(hash), ""))
+	if _, herr := hex.DecodeString(hash); !ok || err != nil || n < 1 || herr != nil || len(hash) != 64 {
+		return Anchor{}, fmt.Errorf("anchor %q is not COUNT:HASH (an entry number and 64 hex digits, as 'ledger anchor' prints it)", s)
+	}
+	return Anchor{Count: n, Hash: hash}, nil
+}
+
+// AnchorError is a ledger that no longer holds the entry an anchor names.
+// It matches ErrIntegrity.
+type AnchorError struct {
+	Anchor Anchor
+	Found  string // what the ledger holds instead
+}
+
+func (e *AnchorError) Error() string {
+	return fmt.Sprintf("the custody ledger does not hold the anchored entry %d (%s…): %s; keep this file as evidence", e.Anchor.Count, short(e.Anchor.Hash), e.Found)
+}
+
+// Is reports whether target is ErrIntegrity.
+func (e *AnchorError) Is(target error) bool { return target == ErrIntegrity }
+
+func (a Anchor) check(entries []Entry) error {
+	switch {
+	case len(entries) == 0:
+		return &AnchorError{Anchor: a, Found: "the ledger is empty: it was emptied or replaced"}
+	case len(entries) < a.Count:
+		return &AnchorError{Anchor: a, Found: fmt.Sprintf("it has only %d entries: it was cut short", len(entries))}
+	case entries[a.Count-1].Hash != a.Hash:
+		return &AnchorError{Anchor: a, Found: fmt.Sprintf("entry %d has the hash %s…: the ledger was replaced or rewritten", a.Count, short(entries[a.Count-1].Hash))}
+	}
+	return nil
+}
+
+// short returns the first 16 characters of a hash, for messages.
+func short(h string) string { return h[:min(16, len(h))] }

@@ -7,11 +7,11 @@ import "os"
 // syncDir is a no-op where the platform offers no folder sync.
 func syncDir(dir string) error { return nil }
 
-// lockFile does nothing where the platform has no file locks; the ledger is
-// then safe only with one writer at a time.
-func lockFile(f *os.File) error { return nil }
+// tryLockFile does nothing where the platform has no file locks; the
+// ledger is then safe only with one writer at a time.
+func tryLockFile(f *os.File) (bool, error) { return true, nil }
 
-// unlockFile does nothing; see lockFile.
+// unlockFile does nothing; see tryLockFile.
 func unlockFile(f *os.File) error { return nil }
 
 // openNoBlock opens path for reading.

@@ -24,10 +24,17 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// lockFile takes an exclusive advisory lock on f, waiting for it.
-func lockFile(f *os.File) error { return syscall.Flock(int(f.Fd()), syscall.LOCK_EX) }
+// tryLockFile takes an exclusive advisory lock on f if no one holds one; it
+// reports false when another holds it.
+func tryLockFile(f *os.File) (bool, error) {
+	err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		return false, nil
+	}
+	return err == nil, err
+}
 
-// unlockFile releases the lock taken by lockFile.
+// unlockFile releases the lock taken by tryLockFile.
 func unlockFile(f *os.File) error { return syscall.Flock(int(f.Fd()), syscall.LOCK_UN) }
 
 // openNoBlock opens path for reading without blocking on a FIFO that has no

@@ -14,16 +14,26 @@ import (
 // file's metadata, and folders cannot be opened for FlushFileBuffers.
 func syncDir(dir string) error { return nil }
 
-// lockFile takes an exclusive lock on the first byte range of f, waiting for it.
-func lockFile(f *os.File) error {
-	ol := new(windows.Overlapped)
-	return windows.LockFileEx(windows.Handle(f.Fd()), windows.LOCKFILE_EXCLUSIVE_LOCK, 0, 1, 0, ol)
+// lockOverlapped places the lock's one byte far past the end of any file:
+// Windows byte-range locks are mandatory, and a lock on the data would keep
+// readers (ledger verify in another window) from reading it.
+func lockOverlapped() *windows.Overlapped {
+	return &windows.Overlapped{Offset: 0xfffffffe, OffsetHigh: 0x7fffffff}
 }
 
-// unlockFile releases the lock taken by lockFile.
+// tryLockFile takes an exclusive lock on f if no one holds one; it reports
+// false when another holds it.
+func tryLockFile(f *os.File) (bool, error) {
+	err := windows.LockFileEx(windows.Handle(f.Fd()), windows.LOCKFILE_EXCLUSIVE_LOCK|windows.LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, lockOverlapped())
+	if errors.Is(err, windows.ERROR_LOCK_VIOLATION) || errors.Is(err, windows.ERROR_IO_PENDING) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// unlockFile releases the lock taken by tryLockFile.
 func unlockFile(f *os.File) error {
-	ol := new(windows.Overlapped)
-	return windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, ol)
+	return windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, lockOverlapped())
 }
 
 // openNoBlock opens path for reading. Windows has no FIFOs in the file

@@ -135,10 +135,16 @@ func stage(path string, data []byte) (string, error) {
 
 // writeAtomic writes data to path through a synced temporary file and a
 // rename, then syncs the folder. It replaces an existing file.
-func writeAtomic(path string, data []byte) error {
+func writeAtomic(path string, data []byte, commit func() error) error {
 	tmp, err := stage(path, data)
 	if err != nil {
 		return err
+	}
+	if commit != nil {
+		if err := commit(); err != nil {
+			os.Remove(tmp)
+			return err
+		}
 	}
 	dir := filepath.Dir(path)
 	if err := os.Rename(tmp, path); err != nil {
@@ -191,12 +197,19 @@ func orDiscard(l *slog.Logger) *slog.Logger {
 // at all (a temporary file beside it, synced and renamed). An existing file
 // is replaced only with force; otherwise it is an *ExistsError.
 func WriteFileAtomic(path string, data []byte, force bool) error {
+	return WriteFileCommit(path, data, force, nil)
+}
+
+// WriteFileCommit is WriteFileAtomic with commit called once the data is
+// written and synced, before it is put in place; an error from commit (the
+// custody ledger could not record the write) removes it and is returned.
+func WriteFileCommit(path string, data []byte, force bool, commit func() error) error {
 	if !force {
 		if _, err := os.Lstat(path); err == nil {
 			return &ExistsError{Path: path}
 		}
 	}
-	return writeAtomic(path, data)
+	return writeAtomic(path, data, commit)
 }
 
 // SyncDir makes the renames and new files in dir durable where the file

@@ -36,6 +36,11 @@ type DirOptions struct {
 	// interrupted run removed, temporary folders that could not be); nil
 	// discards it.
 	Logger *slog.Logger
+	// Commit, when set, is called with the number of parts and whether the
+	// sheet is among them once every file is written, before any is put
+	// in place; an error from it (the custody ledger could not record the
+	// codes) removes them and is returned.
+	Commit func(parts int, sheet bool) error
 }
 
 // DirResult lists what WriteDir wrote.
@@ -114,12 +119,18 @@ func WriteDir(ctx context.Context, dir string, a *courier.Artefact, opts DirOpti
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	commit := func() error {
+		if opts.Commit == nil {
+			return nil
+		}
+		return opts.Commit(len(frames), opts.Sheet)
+	}
 	dir = filepath.Clean(dir)
 	courier.RemoveLeftovers(dir, log)
 	st, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) || err == nil && st.IsDir() && isEmptyDir(dir):
-		if err := writeStaged(dir, files, log); err != nil {
+		if err := writeStaged(dir, files, commit, log); err != nil {
 			return nil, err
 		}
 		return res, nil
@@ -141,6 +152,9 @@ func WriteDir(ctx context.Context, dir string, a *courier.Artefact, opts DirOpti
 	slices.SortStableFunc(files, func(a, b file) int {
 		return cmp.Compare(boolInt(filepath.Base(a.path) == FramesFile), boolInt(filepath.Base(b.path) == FramesFile))
 	})
+	if err := commit(); err != nil {
+		return nil, err
+	}
 	var written []string
 	for _, f := range files {
 		if err := courier.WriteFileAtomic(f.path, f.data, true); err != nil {
@@ -172,9 +186,9 @@ func isEmptyDir(dir string) bool {
 }
 
 // writeStaged writes files, all under dir, into a new folder beside dir,
-// syncs them and renames the folder to dir (replacing it when it is an
-// empty folder), so that dir appears whole or not at all.
-func writeStaged(dir string, files []file, log *slog.Logger) error {
+// syncs them, calls commit and renames the folder to dir (replacing it when
+// it is an empty folder), so that dir appears whole or not at all.
+func writeStaged(dir string, files []file, commit func() error, log *slog.Logger) error {
 	parent := filepath.Dir(dir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return courier.WriteError(nearestDir(parent), err)
@@ -196,6 +210,9 @@ func writeStaged(dir string, files []file, log *slog.Logger) error {
 	}
 	if err := courier.SyncDir(staging); err != nil {
 		return fail(fmt.Errorf("qr: sync %s: %w", staging, err))
+	}
+	if err := commit(); err != nil {
+		return fail(err)
 	}
 	if isEmptyDir(dir) {
 		if err := os.Remove(dir); err != nil {

@@ -1,0 +1,198 @@
+package e2e
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/azs-courier/azs-courier/internal/testutil"
+)
+
+// fillLedger records n inspections of a token and returns the ledger's path.
+func fillLedger(t *testing.T, n int) string {
+	t.Helper()
+	tok := testutil.Shared(t, "tokens", "registration-token-1node.txt")
+	for range n {
+		if r := runCLI(t, runOpts{}, "inspect", tok); r.Code != 0 {
+			t.Fatalf("inspect: exit %d: %s", r.Code, r.Stderr)
+		}
+	}
+	return filepath.Join(configDir(t), "custody-ledger.jsonl")
+}
+
+func ledgerLines(t *testing.T, path string) []string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.SplitAfter(strings.TrimSuffix(string(data), "\n"), "\n")
+}
+
+// TestLedgerAnchorFindsATruncatedLedger: the anchor printed by 'ledger
+// anchor' finds a ledger cut short by one line, which the chain alone
+// cannot (what is left is a valid chain).
+func TestLedgerAnchorFindsATruncatedLedger(t *testing.T) {
+	ledger := fillLedger(t, 3)
+	r := runCLI(t, runOpts{}, "ledger", "anchor")
+	if r.Code != 0 {
+		t.Fatalf("ledger anchor: exit %d: %s", r.Code, r.Stderr)
+	}
+	anchor := strings.SplitN(r.Stdout, "\n", 2)[0]
+	if !strings.HasPrefix(anchor, "4:") || len(anchor) != 2+64 {
+		t.Fatalf("ledger anchor printed %q first, want 4:HASH (the anchor entry is the 4th)", anchor)
+	}
+	if r = runCLI(t, runOpts{}, "ledger", "verify", "--anchor", anchor); r.Code != 0 || !strings.Contains(r.Stdout, "anchored entry 4 is still there") {
+		t.Fatalf("verify --anchor on the intact ledger: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+	lines := ledgerLines(t, ledger)
+	if err := os.WriteFile(ledger, []byte(strings.Join(lines[:len(lines)-1], "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The chain of what is left is intact…
+	if r = runCLI(t, runOpts{}, "ledger", "verify"); r.Code != 0 {
+		t.Fatalf("verify without the anchor: exit %d, the chain of 3 entries is intact: %s", r.Code, r.Stderr)
+	}
+	// …but the anchor is gone.
+	r = runCLI(t, runOpts{}, "ledger", "verify", "--anchor", anchor)
+	if r.Code != 3 {
+		t.Fatalf("verify --anchor on the truncated ledger: exit %d, want 3\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+	assertOneLineError(t, r, "anchored entry 4", "only 3 entries", "cut short")
+	if r = runCLI(t, runOpts{}, "ledger", "verify", "--anchor", "4:abc"); r.Code != 2 {
+		t.Errorf("a malformed anchor: exit %d, want 2", r.Code)
+	}
+}
+
+// TestLedgerRechainedIsFound edits an entry and recomputes the whole chain
+// (sequence, previous hashes, hashes), as someone without the installation
+// key would: verify fails at the edited entry, naming the signature.
+func TestLedgerRechainedIsFound(t *testing.T) {
+	ledger := fillLedger(t, 4)
+	var out strings.Builder
+	prev := ""
+	for i, line := range ledgerLines(t, ledger) {
+		var e map[string]any
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatal(err)
+		}
+		if i == 1 {
+			e["outcome"] = "failed: the token was not checked"
+		}
+		e["prev"], e["hash"] = prev, ""
+		sig := e["sig"]
+		e["sig"] = ""
+		// The hash covers the entry with hash and sig empty, fields in the
+		// order the program writes them: re-encode through its struct order.
+		h := sha256.Sum256(entryJSON(t, e))
+		e["hash"], e["sig"] = hex.EncodeToString(h[:]), sig
+		prev = e["hash"].(string)
+		out.Write(entryJSON(t, e))
+		out.WriteByte('\n')
+	}
+	if err := os.WriteFile(ledger, []byte(out.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, runOpts{}, "ledger", "verify")
+	if r.Code != 3 {
+		t.Fatalf("verify of a re-chained ledger: exit %d, want 3\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+	assertOneLineError(t, r, "line 2", "signature does not hold")
+}
+
+// entryJSON encodes a ledger entry read as a map in the field order of the
+// program's Entry struct, as the hash needs.
+func entryJSON(t *testing.T, e map[string]any) []byte {
+	t.Helper()
+	order := []string{"seq", "time", "step", "kind", "sha256", "cloudId", "file", "outcome", "detail", "user", "machine", "app", "prev", "hash", "signer", "sig"}
+	var b strings.Builder
+	b.WriteByte('{')
+	first := true
+	for _, k := range order {
+		v, ok := e[k]
+		if !ok {
+			continue
+		}
+		if !first {
+			b.WriteByte(',')
+		}
+		first = false
+		kj, _ := json.Marshal(k)
+		vj, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Write(kj)
+		b.WriteByte(':')
+		b.Write(vj)
+	}
+	b.WriteByte('}')
+	return []byte(b.String())
+}
+
+// TestLedgerTornLineIsRecovered: a crash in the middle of an append leaves
+// a torn last line; verify calls it a tear, not tampering, and the next
+// step sets it aside in a file beside the ledger and records that.
+func TestLedgerTornLineIsRecovered(t *testing.T) {
+	ledger := fillLedger(t, 2)
+	lines := ledgerLines(t, ledger)
+	torn := lines[1][:len(lines[1])/2]
+	if err := os.WriteFile(ledger, []byte(lines[0]+torn), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, runOpts{}, "ledger", "verify")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "1 entry,") || !strings.Contains(r.Stdout, "the last line is torn") {
+		t.Fatalf("verify with a torn last line: exit %d, want 0 and the tear named\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+	fillLedger(t, 1)
+	r = runCLI(t, runOpts{}, "ledger", "verify")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "3 entries") || !strings.Contains(r.Stdout, "entry 2 records a torn line set aside") {
+		t.Fatalf("verify after the next step: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+	q, _ := filepath.Glob(ledger + ".torn-*")
+	if len(q) != 1 {
+		t.Fatalf("quarantine files %v, want one", q)
+	}
+	if got, _ := os.ReadFile(q[0]); string(got) != torn {
+		t.Errorf("the quarantine file holds %q, want the torn bytes", got)
+	}
+}
+
+// TestExportFailsWithAReadOnlyLedger: when the ledger's folder is read-only,
+// writing an artefact fails (exit 1, naming the ledger) and leaves nothing.
+func TestExportFailsWithAReadOnlyLedger(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("mounts a read-only tmpfs (Linux)")
+	}
+	cfg := filepath.Join(t.TempDir(), "config")
+	if err := os.Mkdir(cfg, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", cfg).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a read-only tmpfs here (needs root): %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", cfg).Run() })
+	tok := testutil.Shared(t, "tokens", "registration-token-1node.txt")
+	outDir := t.TempDir()
+	out := filepath.Join(outDir, "registration-token.txt")
+	env := []string{"AZS_COURIER_CONFIG_DIR=" + cfg}
+	for _, args := range [][]string{
+		{"inspect", tok, "--write-canonical", out},
+		{"qr", "encode", tok, "--out", filepath.Join(outDir, "qr")},
+	} {
+		r := runCLI(t, runOpts{Env: env}, args...)
+		if r.Code != 1 {
+			t.Fatalf("%s: exit %d, want 1; stderr %q", args[0], r.Code, r.Stderr)
+		}
+		assertOneLineError(t, r, "custody ledger", cfg, "read-only")
+		if ents, _ := os.ReadDir(outDir); len(ents) != 0 {
+			t.Errorf("%s left %d file(s) behind", args[0], len(ents))
+		}
+	}
+}
