@@ -249,6 +249,11 @@ func sampleBilinear(g *image.Gray, x, y, bg float64) float64 {
 	w, h := g.Rect.Dx(), g.Rect.Dy()
 	x0, y0 := int(math.Floor(x)), int(math.Floor(y))
 	fx, fy := x-float64(x0), y-float64(y0)
+	if x0 >= 0 && y0 >= 0 && x0+1 < w && y0+1 < h { // inside: the common case, fast
+		i := y0*g.Stride + x0
+		a, b, c, d := float64(g.Pix[i]), float64(g.Pix[i+1]), float64(g.Pix[i+g.Stride]), float64(g.Pix[i+g.Stride+1])
+		return (a*(1-fx)+b*fx)*(1-fy) + (c*(1-fx)+d*fx)*fy
+	}
 	at := func(x, y int) float64 {
 		if x < 0 || y < 0 || x >= w || y >= h {
 			// Clamp within half a pixel of the edge, bg beyond.
