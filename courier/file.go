@@ -101,6 +101,8 @@ type WriteOptions struct {
 	// custody ledger could not record the write) removes them and is
 	// returned, so the old files stay and nothing new appears unrecorded.
 	Commit func() error
+	// Signer, when set, signs the manifest (see Manifest.Sign).
+	Signer *Identity
 }
 
 // ExistsError reports that WriteFile would replace a file.
@@ -150,6 +152,11 @@ func WriteFile(path string, a *Artefact, opts WriteOptions) (*Manifest, error) {
 		m.CreatedAt = time.Now()
 	}
 	m.CreatedAt = m.CreatedAt.UTC().Truncate(time.Second)
+	if opts.Signer != nil {
+		if err := m.Sign(opts.Signer); err != nil {
+			return nil, err
+		}
+	}
 	mdata, err := json.MarshalIndent(&m, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encode manifest: %w", err)

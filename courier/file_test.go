@@ -1,6 +1,7 @@
 package courier_test
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -141,5 +142,126 @@ func TestReadFileManifestMismatch(t *testing.T) {
 	os.WriteFile(courier.ManifestPath(out), []byte("{not json"), 0o644)
 	if _, _, err := courier.ReadFile(out); err == nil || !strings.Contains(err.Error(), "not a valid azs-courier manifest") {
 		t.Errorf("damaged manifest: got %v", err)
+	}
+}
+
+// editManifest rewrites the JSON of out's manifest with edit.
+func editManifest(t *testing.T, out string, edit func(m map[string]any)) {
+	t.Helper()
+	data, err := os.ReadFile(courier.ManifestPath(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	edit(m)
+	data, _ = json.MarshalIndent(m, "", "  ")
+	if err := os.WriteFile(courier.ManifestPath(out), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSignedManifest(t *testing.T) {
+	dir := t.TempDir()
+	id, err := courier.LoadIdentity(filepath.Join(dir, "key.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := readVector(t, "registration-token-1node.txt")
+	other := readVector(t, "registration-token-4node.txt")
+	write := func(t *testing.T) string {
+		out := filepath.Join(t.TempDir(), "token.txt")
+		_, err := courier.WriteFile(out, a, courier.WriteOptions{Signer: id, Manifest: courier.Manifest{
+			Purpose: "registration", Reviewers: []string{"A. Officer", "B. Lead"}, Ticket: "CHG-1", Media: "KEYS 1A2B-3C4D"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	t.Run("reads back signed", func(t *testing.T) {
+		out := write(t)
+		_, m, err := courier.ReadFile(out)
+		if err != nil || !m.Signed() || m.Signer != id.Fingerprint() || len(m.Reviewers) != 2 || m.Ticket != "CHG-1" {
+			t.Fatalf("ReadFile = %+v, %v; want the signed manifest with its review", m, err)
+		}
+	})
+	for _, tt := range []struct {
+		name string
+		edit func(m map[string]any)
+		want string
+	}{
+		{"a field edited", func(m map[string]any) { m["ticket"] = "CHG-2" }, "signature that does not hold"},
+		{"a reviewer added", func(m map[string]any) { m["reviewers"] = []any{"A. Officer", "B. Lead", "C. Extra"} }, "signature that does not hold"},
+		{"a field a newer version would add", func(m map[string]any) { m["approvedBy"] = "someone" }, "signature that does not hold"},
+		{"another signer's fingerprint", func(m map[string]any) { m["signer"] = strings.Repeat("A", 32) }, "fingerprint does not match"},
+		{"a format this version does not know", func(m map[string]any) { m["format"] = "azs-courier/manifest/v9" }, "does not know"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out := write(t)
+			editManifest(t, out, tt.edit)
+			_, _, err := courier.ReadFile(out)
+			var me *courier.ManifestError
+			if !errors.As(err, &me) || !errors.Is(err, courier.ErrIntegrity) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("ReadFile = %v, want a ManifestError saying %q", err, tt.want)
+			}
+		})
+	}
+	// The artefact swapped and the manifest's hash updated to match, without
+	// the key: the signature gives it away.
+	t.Run("artefact swapped and re-hashed", func(t *testing.T) {
+		out := write(t)
+		os.WriteFile(out, []byte(other.Text), 0o644)
+		editManifest(t, out, func(m map[string]any) {
+			m["sha256"], m["length"], m["cloudId"] = other.SHA256, len(other.Text), other.CloudID()
+		})
+		if _, _, err := courier.ReadFile(out); !errors.Is(err, courier.ErrIntegrity) || !strings.Contains(err.Error(), "signature") {
+			t.Errorf("ReadFile = %v, want the signature to fail", err)
+		}
+	})
+	// Indentation and field order do not matter to the signature.
+	t.Run("reformatted", func(t *testing.T) {
+		out := write(t)
+		data, _ := os.ReadFile(courier.ManifestPath(out))
+		var m map[string]json.RawMessage
+		json.Unmarshal(data, &m)
+		compact, _ := json.Marshal(m)
+		os.WriteFile(courier.ManifestPath(out), compact, 0o644)
+		if _, _, err := courier.ReadFile(out); err != nil {
+			t.Errorf("a compacted, reordered manifest: %v", err)
+		}
+	})
+}
+
+func TestManifestCheckedWhole(t *testing.T) {
+	a := readVector(t, "registration-token-1node.txt")
+	for _, tt := range []struct {
+		name string
+		edit func(m map[string]any)
+		want string // "" means accepted
+	}{
+		{"hash in upper case (Get-FileHash)", func(m map[string]any) { m["sha256"] = strings.ToUpper(m["sha256"].(string)) }, ""},
+		{"a purpose of 70 KB", func(m map[string]any) { m["purpose"] = strings.Repeat("renewal ", 70<<10/8) }, ""},
+		{"wrong length", func(m map[string]any) { m["length"] = 12 }, "length"},
+		{"wrong cloud ID", func(m map[string]any) { m["cloudId"] = "00000000-0000-0000-0000-000000000000" }, "cloud ID"},
+		{"wrong kind", func(m map[string]any) { m["kind"] = "activation-key" }, "kind"},
+		{"no format", func(m map[string]any) { delete(m, "format") }, "not a valid"},
+		{"not a manifest", func(m map[string]any) { delete(m, "sha256") }, "not a valid"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "token.txt")
+			if _, err := courier.WriteFile(out, a, courier.WriteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			editManifest(t, out, tt.edit)
+			_, _, err := courier.ReadFile(out)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("ReadFile = %v, want it accepted", err)
+			case tt.want != "" && (!errors.Is(err, courier.ErrIntegrity) || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("ReadFile = %v, want an integrity error naming %q", err, tt.want)
+			}
+		})
 	}
 }

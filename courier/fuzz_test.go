@@ -82,3 +82,70 @@ func FuzzLedger(f *testing.F) {
 		}
 	})
 }
+
+// FuzzManifest checks that reading any manifest never panics, and that one
+// that parses and is signed still verifies after a round trip.
+func FuzzManifest(f *testing.F) {
+	dir := f.TempDir()
+	id, err := courier.LoadIdentity(filepath.Join(dir, "key.pem"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	a, err := courier.Parse(testutil.ReadShared(f, "tokens", "registration-token-1node.txt"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, signer := range []*courier.Identity{nil, id} {
+		out := filepath.Join(f.TempDir(), "t.txt")
+		if _, err := courier.WriteFile(out, a, courier.WriteOptions{Signer: signer, Manifest: courier.Manifest{Reviewers: []string{"x"}}}); err != nil {
+			f.Fatal(err)
+		}
+		data, _ := os.ReadFile(courier.ManifestPath(out))
+		f.Add(data)
+	}
+	f.Add([]byte(`{"format":"azs-courier/manifest/v1","sha256":"ab","signature":"x","signer":"","publicKey":""}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := courier.ParseManifest(data)
+		if err != nil {
+			return
+		}
+		_ = m.Check(a)
+	})
+}
+
+// FuzzTrustStore checks that reading any trust store never panics and that
+// what it accepts can be written back and read the same.
+func FuzzTrustStore(f *testing.F) {
+	f.Add([]byte(`{"format":"azs-courier/trust/v1","keys":[{"fingerprint":"3F2A9C01DEADBEEF0123456789ABCDEF","name":"Site A","added":"2026-12-01T00:00:00Z"}]}`))
+	f.Add([]byte(`{"format":"azs-courier/trust/v1","keys":null}`))
+	f.Add([]byte(`{}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(t.TempDir(), courier.TrustFile)
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s := courier.OpenTrustStore(p)
+		keys, err := s.List()
+		if err != nil || len(keys) == 0 {
+			return
+		}
+		if _, err := s.Remove(keys[0].Fingerprint); err != nil {
+			t.Fatalf("Remove of a listed key: %v", err)
+		}
+	})
+}
+
+// FuzzPublicKeyFile checks that reading any public key file never panics.
+func FuzzPublicKeyFile(f *testing.F) {
+	id, err := courier.LoadIdentity(filepath.Join(f.TempDir(), "key.pem"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	pub, _ := courier.PublicKeyFile(id, "x")
+	f.Add(pub)
+	f.Add([]byte("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		courier.ParsePublicKeyFile(data)
+	})
+}
