@@ -51,9 +51,6 @@ func newSubState(sub Subscription) *subState {
 	return &subState{sub: sub, providers: map[string]*provider{}, groups: map[string]*group{}}
 }
 
-// Locations the simulated subscriptions offer for resource groups.
-var locations = []string{"westcentralus", "westus", "eastus", "westeurope", "northeurope", "usgovvirginia", "chinaeast"}
-
 // API versions the simulated providers accept, per resource kind.
 var apiVersions = map[string][]string{
 	"subscriptions":               {"2016-06-01", "2020-01-01", "2021-01-01", "2022-12-01"},
@@ -62,6 +59,8 @@ var apiVersions = map[string][]string{
 	"registrations":               {"2017-06-01", "2020-06-01-preview", "2022-06-01"},
 	"registrationsBySubscription": {"2020-06-01-preview", "2022-06-01"},
 	"locks":                       {"2016-09-01", "2020-05-01"},
+	// Microsoft.Authorization permissions and role definitions.
+	"authorization": {"2015-07-01", "2018-01-01-preview", "2022-04-01"},
 }
 
 func (s *Server) serveARM(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -122,7 +121,44 @@ func (s *Server) serveARM(w http.ResponseWriter, r *http.Request, body []byte) {
 		return
 	}
 	rest, restLow := seg[2:], low[2:]
+	if !s.authorize(w, r, claims, sub.sub.ID, rest) {
+		return
+	}
+	if st := strings.ToLower(sub.sub.State); (st == "disabled" || st == "deleted") && r.Method != http.MethodGet {
+		armError(w, http.StatusConflict, "ReadOnlyDisabledSubscription",
+			"The subscription '"+sub.sub.ID+"' is disabled and therefore marked as read only. You cannot perform any write actions on this subscription until it is re-enabled.")
+		return
+	}
 	switch {
+	// /subscriptions/{sub}
+	case len(restLow) == 0 && r.Method == http.MethodGet:
+		if s.checkAPI(w, "subscriptions", api) {
+			writeJSON(w, http.StatusOK, s.subscriptionJSON(sub.sub))
+		}
+	// /subscriptions/{sub}/locations
+	case len(restLow) == 1 && restLow[0] == "locations" && r.Method == http.MethodGet:
+		if s.checkAPI(w, "subscriptions", api) {
+			s.listLocations(w, sub)
+		}
+	// /subscriptions/{sub}/providers/Microsoft.Authorization/permissions (not in the spec, served by ARM)
+	case len(restLow) == 3 && restLow[0] == "providers" && restLow[1] == "microsoft.authorization" && restLow[2] == "permissions" && r.Method == http.MethodGet:
+		if s.checkAPI(w, "authorization", api) {
+			s.listPermissions(w, sub, "")
+		}
+	// /subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Authorization/permissions
+	case len(restLow) == 5 && restLow[0] == "resourcegroups" && restLow[2] == "providers" && restLow[3] == "microsoft.authorization" && restLow[4] == "permissions" && r.Method == http.MethodGet:
+		if s.checkAPI(w, "authorization", api) {
+			s.listPermissions(w, sub, rest[1])
+		}
+	// /subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions[/{id}]
+	case (len(restLow) == 3 || len(restLow) == 4) && restLow[0] == "providers" && restLow[1] == "microsoft.authorization" && restLow[2] == "roledefinitions":
+		if s.checkAPI(w, "authorization", api) {
+			id := ""
+			if len(rest) == 4 {
+				id = rest[3]
+			}
+			s.roleDefinitions(w, r, sub, id, body)
+		}
 	// /subscriptions/{sub}/providers/{ns}[/register]
 	case len(restLow) == 2 && restLow[0] == "providers" && r.Method == http.MethodGet && restLow[1] != "":
 		if s.checkAPI(w, "providers", api) {
@@ -171,18 +207,70 @@ func (s *Server) checkProvider(w http.ResponseWriter, sub *subState) bool {
 	return true
 }
 
+// subscriptionJSON is a Subscription of the 2022-12-01 spec.
+func (s *Server) subscriptionJSON(sub Subscription) map[string]any {
+	state := sub.State
+	if state == "" {
+		state = "Enabled"
+	}
+	return map[string]any{
+		"id": "/subscriptions/" + sub.ID, "authorizationSource": "RoleBased", "subscriptionId": sub.ID,
+		"tenantId": s.opts.TenantID, "displayName": sub.Name, "state": state,
+		"subscriptionPolicies": map[string]any{"locationPlacementId": "Public_2014-09-01", "quotaId": "EnterpriseAgreement_2014-09-01", "spendingLimit": "Off"},
+	}
+}
+
 func (s *Server) listSubscriptions(w http.ResponseWriter) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var value []any
 	for _, sub := range s.opts.Subscriptions {
-		value = append(value, map[string]any{
-			"id": "/subscriptions/" + sub.ID, "authorizationSource": "RoleBased", "subscriptionId": sub.ID,
-			"tenantId": s.opts.TenantID, "displayName": sub.Name, "state": "Enabled",
-			"subscriptionPolicies": map[string]any{"locationPlacementId": "Public_2014-09-01", "quotaId": "EnterpriseAgreement_2014-09-01", "spendingLimit": "Off"},
-		})
+		value = append(value, s.subscriptionJSON(sub))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"count": map[string]any{"type": "Total", "value": len(value)}, "value": value})
+}
+
+// displayNames of the regions the simulator knows; others are shown by name.
+var displayNames = map[string][2]string{
+	"westcentralus": {"West Central US", "US"}, "westus": {"West US", "US"}, "eastus": {"East US", "US"},
+	"westeurope": {"West Europe", "Europe"}, "northeurope": {"North Europe", "Europe"},
+	"usgovvirginia": {"USGov Virginia", "US"}, "chinaeast": {"China East", "Asia Pacific"},
+}
+
+// listLocations answers Subscriptions_ListLocations (2022-12-01):
+// {"value":[Location…]}.
+func (s *Server) listLocations(w http.ResponseWriter, sub *subState) {
+	value := []any{}
+	for _, name := range s.opts.Locations {
+		name = strings.ToLower(name)
+		dn, geo := name, "Other"
+		if d, ok := displayNames[name]; ok {
+			dn, geo = d[0], d[1]
+		}
+		value = append(value, map[string]any{
+			"id": "/subscriptions/" + sub.sub.ID + "/locations/" + name, "name": name, "type": "Region",
+			"displayName": dn, "regionalDisplayName": "(" + geo + ") " + dn,
+			"metadata": map[string]any{"regionType": "Physical", "regionCategory": "Recommended", "geographyGroup": geo},
+		})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"value": value})
+}
+
+// locationName returns the region name of loc ("westus" for "West US"), and
+// whether the subscription offers it.
+func (s *Server) locationName(loc string) (string, bool) {
+	want := strings.ToLower(strings.ReplaceAll(loc, " ", ""))
+	for _, name := range s.opts.Locations {
+		n := strings.ToLower(name)
+		dn := n
+		if d, ok := displayNames[n]; ok {
+			dn = strings.ToLower(strings.ReplaceAll(d[0], " ", ""))
+		}
+		if want == n || want == dn {
+			return n, true
+		}
+	}
+	return want, false
 }
 
 func providerJSON(sub *subState, p *provider) map[string]any {
@@ -266,10 +354,10 @@ func (s *Server) resourceGroup(w http.ResponseWriter, r *http.Request, sub *subS
 			armError(w, http.StatusBadRequest, "LocationRequired", "The location property is required for this definition.")
 			return
 		}
-		loc := strings.ToLower(strings.ReplaceAll(req.Location, " ", ""))
-		if !contains(locations, loc) {
+		loc, ok := s.locationName(req.Location)
+		if !ok {
 			armError(w, http.StatusBadRequest, "LocationNotAvailableForResourceGroup",
-				fmt.Sprintf("The provided location '%s' is not available for resource group. List of available regions is '%s'.", req.Location, strings.Join(locations, ",")))
+				fmt.Sprintf("The provided location '%s' is not available for resource group. List of available regions is '%s'.", req.Location, strings.Join(s.opts.Locations, ",")))
 			return
 		}
 		if g != nil {
@@ -548,16 +636,6 @@ func lockJSON(sub *subState, g *group, reg *registration) map[string]any {
 }
 
 func (s *Server) lock(w http.ResponseWriter, r *http.Request, sub *subState, g *group, reg *registration, name string, body []byte) {
-	scope := regID(sub, g, reg)
-	deny := func(action string) bool {
-		if !s.currentFaultsLocked().DenyLocks {
-			return false
-		}
-		armError(w, http.StatusForbidden, "AuthorizationFailed",
-			fmt.Sprintf("The client '%s' with object id '%s' does not have authorization to perform action '%s' over scope '%s' or the scope is invalid. If access was recently granted, please refresh your credentials.",
-				userObjectID, userObjectID, action, scope+"/providers/Microsoft.Authorization/locks/"+name))
-		return true
-	}
 	has := reg.lock != nil && strings.EqualFold(reg.lock.name, name)
 	switch r.Method {
 	case http.MethodGet:
@@ -567,9 +645,6 @@ func (s *Server) lock(w http.ResponseWriter, r *http.Request, sub *subState, g *
 		}
 		writeJSON(w, http.StatusOK, lockJSON(sub, g, reg))
 	case http.MethodPut:
-		if deny("Microsoft.Authorization/locks/write") {
-			return
-		}
 		if strings.ContainsAny(name, `%&:\?/`) || len(name) > 260 {
 			armError(w, http.StatusBadRequest, "LockNameInvalid", "The lock name '"+name+"' is invalid.")
 			return
@@ -601,9 +676,6 @@ func (s *Server) lock(w http.ResponseWriter, r *http.Request, sub *subState, g *
 		reg.lock = &lock{name: name, level: req.Properties.Level, notes: req.Properties.Notes}
 		writeJSON(w, status, lockJSON(sub, g, reg))
 	case http.MethodDelete:
-		if deny("Microsoft.Authorization/locks/delete") {
-			return
-		}
 		if !has {
 			w.WriteHeader(http.StatusNoContent)
 			return

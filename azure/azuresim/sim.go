@@ -36,6 +36,9 @@ const (
 type Subscription struct {
 	ID   string
 	Name string
+	// State is the subscription state ARM reports (Enabled, Warned, PastDue,
+	// Disabled, Deleted); empty means Enabled.
+	State string
 }
 
 // Faults are failures to inject. The zero value injects nothing. Counters
@@ -45,6 +48,8 @@ type Faults struct {
 	ExpiredToken bool
 	// DenyLocks answers lock writes and deletes 403 AuthorizationFailed, as
 	// for a user without Microsoft.Authorization/locks/* (e.g. Contributor).
+	// Unlike Options.Permissions it leaves .../permissions unchanged, as a
+	// deny assignment would.
 	DenyLocks bool
 	// Throttle answers the next Throttle ARM requests 429 with Retry-After.
 	Throttle int
@@ -75,6 +80,23 @@ type Options struct {
 	// ProviderRegisteringPolls is how many provider reads answer
 	// "Registering" after a register call before "Registered".
 	ProviderRegisteringPolls int
+	// ProviderRegistered starts Microsoft.AzureStack Registered in every
+	// subscription; by default it is NotRegistered, as in a subscription that
+	// never registered an Azure Stack Hub.
+	ProviderRegistered bool
+	// Permissions are the caller's role assignments at subscription scope,
+	// one Permission each. Nil means one Owner assignment; an empty, non-nil
+	// slice means none. ARM requests whose action they do not grant are
+	// answered 403 AuthorizationFailed, and
+	// .../providers/Microsoft.Authorization/permissions lists them.
+	Permissions []Permission
+	// ResourceGroupPermissions are further assignments at resource-group
+	// scope, keyed by resource group name (case-insensitive).
+	ResourceGroupPermissions map[string][]Permission
+	// Locations are the names of the regions the subscriptions offer
+	// (GET /subscriptions/{id}/locations, and where resource groups may be
+	// made); nil means DefaultLocations.
+	Locations []string
 	// Latency delays every answer.
 	Latency time.Duration
 	// TokenLifetime of issued access tokens; default 1 h.
@@ -88,8 +110,17 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// DefaultLocations are the regions a simulated subscription offers unless
+// Options.Locations says otherwise: the module's default resource-group
+// locations of the three clouds and a few others.
+func DefaultLocations() []string {
+	return []string{"westcentralus", "westus", "eastus", "westeurope", "northeurope", "usgovvirginia", "chinaeast"}
+}
+
 // Request is a request the simulator received.
 type Request struct {
+	// Seq numbers requests in the order they arrived, from 1.
+	Seq int
 	// Kind is "arm" or "authority".
 	Kind       string
 	Method     string
@@ -115,8 +146,12 @@ type Server struct {
 	done     chan struct{}
 	logger   *slog.Logger
 	mu       sync.Mutex
+	seq      int
 	faults   Faults
 	requests []Request
+	perms    []Permission
+	rgPerms  map[string][]Permission
+	roles    map[string]*roleDef // lower-case role definition ID → custom role
 	subs     map[string]*subState
 	devices  map[string]*deviceCode
 	refresh  map[string]string // refresh token → user oid
@@ -156,6 +191,9 @@ func Start(o Options) (*Server, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Locations == nil {
+		o.Locations = DefaultLocations()
+	}
 	logger := o.Logger
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -175,12 +213,22 @@ func Start(o Options) (*Server, error) {
 	s := &Server{
 		opts: o, ca: ca, key: key, kid: randomHex(16), ln: ln, done: make(chan struct{}),
 		logger: logger, faults: o.Faults,
+		perms:   clonePermissions(o.Permissions),
+		rgPerms: map[string][]Permission{},
+		roles:   map[string]*roleDef{},
 		subs:    map[string]*subState{},
 		devices: map[string]*deviceCode{},
 		refresh: map[string]string{},
 	}
+	for name, p := range o.ResourceGroupPermissions {
+		s.rgPerms[name] = clonePermissions(p)
+	}
 	for _, sub := range o.Subscriptions {
-		s.subs[strings.ToLower(sub.ID)] = newSubState(sub)
+		st := newSubState(sub)
+		if o.ProviderRegistered {
+			st.providers["microsoft.azurestack"] = &provider{namespace: "Microsoft.AzureStack", state: "Registered"}
+		}
+		s.subs[strings.ToLower(sub.ID)] = st
 	}
 	s.url = "https://" + ln.Addr().String()
 	s.srv = &http.Server{
@@ -241,11 +289,50 @@ func (s *Server) SetFaults(f Faults) {
 	s.faults = f
 }
 
-// Requests returns the requests received so far.
+// SetPermissions replaces the caller's role assignments: at subscription
+// scope (nil means Owner, as in Options.Permissions) and per resource group.
+func (s *Server) SetPermissions(subscription []Permission, resourceGroups map[string][]Permission) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.perms = clonePermissions(subscription)
+	s.rgPerms = map[string][]Permission{}
+	for name, p := range resourceGroups {
+		s.rgPerms[name] = clonePermissions(p)
+	}
+}
+
+func clonePermissions(p []Permission) []Permission {
+	if p == nil {
+		return nil
+	}
+	out := make([]Permission, len(p))
+	for i, x := range p {
+		out[i] = Permission{Actions: append([]string(nil), x.Actions...), NotActions: append([]string(nil), x.NotActions...)}
+	}
+	return out
+}
+
+// Requests returns the requests received so far, in the order they arrived.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Request(nil), s.requests...)
+}
+
+// RequestLog returns the ARM requests received so far, in the order they
+// arrived, each as "METHOD /path" (no query), e.g. "DELETE
+// /subscriptions/…/locks/RegistrationResourceLock", so that a test can check
+// the order of the documented steps.
+func (s *Server) RequestLog() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, r := range s.requests {
+		if r.Kind == "arm" {
+			out = append(out, r.Method+" "+r.Path)
+		}
+	}
+	return out
 }
 
 // IssuedTokens returns every access and refresh token the authority handed
@@ -310,27 +397,43 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		rec.Body = redactForm(body)
 	}
 	rw := &recorder{ResponseWriter: w}
+	// The request is logged as it arrives, so that the log keeps the order in
+	// which a client sent its requests even if their answers overlap.
+	seq := s.record(rec)
 	if kind == "arm" {
 		if fault := s.takeFault(); fault != "" {
-			rec.Fault = fault
 			s.answerFault(rw, fault)
-			rec.Status = rw.status
-			s.record(rec)
+			s.finish(seq, rw.status, fault)
 			return
 		}
 		s.serveARM(rw, r, body)
 	} else {
 		s.serveAuthority(rw, r, body)
 	}
-	rec.Status = rw.status
-	s.record(rec)
+	s.finish(seq, rw.status, "")
 	s.logger.Debug("azuresim", "kind", kind, "method", r.Method, "path", r.URL.Path, "status", rw.status)
 }
 
-func (s *Server) record(r Request) {
+// record logs a request as it arrives and returns its sequence number.
+func (s *Server) record(r Request) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.seq++
+	r.Seq = s.seq
 	s.requests = append(s.requests, r)
+	return r.Seq
+}
+
+// finish fills in the answer of request seq, unless the log was reset since.
+func (s *Server) finish(seq, status int, fault string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := len(s.requests) - 1; i >= 0; i-- {
+		if s.requests[i].Seq == seq {
+			s.requests[i].Status, s.requests[i].Fault = status, fault
+			return
+		}
+	}
 }
 
 // takeFault returns the counted fault to inject into this ARM request.
