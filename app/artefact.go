@@ -46,14 +46,25 @@ func (s Source) file() string {
 	return absPath(s.Path)
 }
 
+// importStep reports whether step brings an artefact in to act on it
+// (import, register, activate), where the site policy's import rules
+// apply; inspecting a file, or encoding one to send it, is not an import.
+func importStep(step string) bool {
+	switch step {
+	case "inspect", "qr encode":
+		return false
+	}
+	return true
+}
+
 // readArtefactManifest reads the artefact from src in any encoding a user may
 // bring; checks it against its manifest when one lies beside the file;
 // checks that it is of kind want (any kind when want is ""); and appends a
 // ledger entry for step, whatever the outcome; a read that cannot be
 // recorded fails. It returns the manifest found beside the file, if any.
-func (e *Env) readArtefactManifest(ctx context.Context, src Source, want courier.Kind, step string) (*courier.Artefact, *courier.Manifest, error) {
+func (e *Env) readArtefactManifest(ctx context.Context, src Source, want courier.Kind, step string) (*courier.Artefact, *courier.Manifest, *Origin, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var (
 		a   *courier.Artefact
@@ -76,20 +87,30 @@ func (e *Env) readArtefactManifest(ctx context.Context, src Source, want courier
 			Fix:  fmt.Sprintf("this step needs the %s; check you picked the right file", want.Title()),
 		}
 	}
+	var origin *Origin
+	if err == nil {
+		origin, err = e.origin(m)
+	}
+	if err == nil && importStep(step) {
+		err = e.checkImport(RouteFile, m, origin)
+	}
 	entry := courier.Entry{Step: step, File: src.file(), Outcome: outcome(err)}
 	if a != nil {
 		entry.Kind, entry.SHA256, entry.CloudID = a.Kind, a.SHA256, a.CloudID()
 	}
 	if err == nil && m != nil {
-		entry.Detail = "manifest matches"
+		entry.Detail = "manifest matches; " + origin.detail()
+		if !origin.Trusted {
+			e.warn(src.String() + ": " + origin.String())
+		}
 	}
 	if lerr := e.record(entry); lerr != nil && err == nil {
 		err = lerr
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return a, m, nil
+	return a, m, origin, nil
 }
 
 // ReadArtefact reads a registration token or activation key from src (any
@@ -97,11 +118,15 @@ func (e *Env) readArtefactManifest(ctx context.Context, src Source, want courier
 // file and against want (any kind when want is ""), and records step in the
 // custody ledger, whatever the outcome.
 func (s *Service) ReadArtefact(ctx context.Context, src Source, want ArtefactKind, step string) (*ArtefactView, error) {
-	a, m, err := s.env.readArtefactManifest(ctx, src, courier.Kind(want), step)
+	a, m, origin, err := s.env.readArtefactManifest(ctx, src, courier.Kind(want), step)
 	if err != nil {
 		return nil, err
 	}
 	v := newView(a, m, src.String())
+	if origin != nil {
+		v.Origin = origin
+		v.Fields = append(v.Fields, Field{"Signed by", origin.String()})
+	}
 	if m == nil && src.R == nil {
 		v.Manifest = "none beside the file"
 		v.Fields = append(v.Fields, Field{"Manifest", v.Manifest})
@@ -138,6 +163,11 @@ type WriteRequest struct {
 	Path     string
 	Purpose  string // for the manifest and the ledger
 	Force    bool   // replace an existing file and manifest
+	// Release marks a file that is to cross the air gap (not a copy saved
+	// on the receiving side): the site policy's release rules apply, and
+	// Review is recorded.
+	Release bool
+	Review  Review
 }
 
 // WriteArtefact writes the artefact to req.Path atomically with its
@@ -146,7 +176,15 @@ func (s *Service) WriteArtefact(ctx context.Context, req WriteRequest) error {
 	if req.Artefact == nil {
 		return errors.New("nothing to write; make or import the artefact first")
 	}
-	return s.env.writeArtefactWith(ctx, req.Path, req.Artefact.a, courier.Manifest{Purpose: req.Purpose}, req.Force)
+	m := courier.Manifest{Purpose: req.Purpose}
+	if req.Release {
+		review, err := s.env.checkRelease(RouteFile, req.Review, req.Path)
+		if err != nil {
+			return err
+		}
+		m.Reviewers, m.Ticket, m.Media = review.Reviewers, review.Ticket, review.Media
+	}
+	return s.env.writeArtefactWith(ctx, req.Path, req.Artefact.a, m, req.Force)
 }
 
 // writeArtefactWith writes a to path atomically with its manifest (see
@@ -165,14 +203,19 @@ func (e *Env) writeArtefactWith(ctx context.Context, path string, a *courier.Art
 	if m.NextStep == "" {
 		m.NextStep = nextStep(a.Kind)
 	}
-	detail := m.Purpose
-	if d, ok := driveOf(RemovableDrives(), absPath(path)); ok {
+	id, err := e.identity()
+	if err != nil {
+		return err
+	}
+	detail := m.Purpose + Review{Reviewers: m.Reviewers, Ticket: m.Ticket, Media: m.Media}.detail()
+	if d, ok := driveOf(RemovableDrives(), absPath(path)); ok && m.Media == "" {
 		detail += "; on " + d.Title() // which stick, for the custody record
 	}
+	detail += "; signed by " + courier.GroupHex(id.Fingerprint())
 	entry := courier.Entry{Step: "write", Kind: a.Kind, SHA256: a.SHA256, CloudID: a.CloudID(),
 		File: absPath(path), Outcome: "ok", Detail: detail}
 	return e.writeRecorded(entry, func(commit func() error) error {
-		_, err := courier.WriteFile(path, a, courier.WriteOptions{Force: force, Manifest: m, Logger: e.Logger, Commit: commit})
+		_, err := courier.WriteFile(path, a, courier.WriteOptions{Force: force, Manifest: m, Logger: e.Logger, Commit: commit, Signer: id})
 		return err
 	})
 }
@@ -246,6 +289,7 @@ type QRRequest struct {
 	MaxVersion int    // QR version cap, 1–40; 0 means ScreenQRVersion
 	Sheet      bool   // also write the printable A4 sheet (PDF)
 	Force      bool   // replace files of the same names
+	Review     Review // recorded in the ledger; checked against the site policy
 }
 
 // QRResult lists what WriteQR wrote.
@@ -269,13 +313,20 @@ func (s *Service) WriteQR(ctx context.Context, req QRRequest) (QRResult, error) 
 	if maxV == 0 {
 		maxV = ScreenQRVersion
 	}
+	review, err := s.env.checkRelease(RouteQRScreen, req.Review, req.Dir)
+	if err == nil && req.Sheet {
+		review, err = s.env.checkRelease(RoutePaper, req.Review, req.Dir)
+	}
+	if err != nil {
+		return QRResult{}, err
+	}
 	var res *qr.DirResult
 	entry := courier.Entry{Step: "qr encode", Kind: a.Kind, SHA256: a.SHA256, CloudID: a.CloudID(), File: absPath(req.Dir), Outcome: "ok"}
-	err := s.env.writeRecorded(entry, func(commit func() error) error {
+	err = s.env.writeRecorded(entry, func(commit func() error) error {
 		var err error
 		res, err = qr.WriteDir(ctx, req.Dir, a, qr.DirOptions{MaxVersion: maxV, Sheet: req.Sheet, Force: req.Force, Logger: s.env.Logger,
 			Commit: func(parts int, sheet bool) error {
-				entry.Detail = fmt.Sprintf("%d QR part(s), version ≤ %d, sheet %t", parts, maxV, sheet)
+				entry.Detail = fmt.Sprintf("%d QR part(s), version ≤ %d, sheet %t", parts, maxV, sheet) + review.detail()
 				return commit()
 			}})
 		return err

@@ -32,10 +32,13 @@ type GUIOptions struct {
 type Env struct {
 	Now       func() time.Time
 	Getenv    func(string) string
-	ConfigDir string // holds the custody ledger
-	User      string // who is running (for manifests and the ledger)
-	Machine   string // where (host name)
-	Build     BuildInfo
+	ConfigDir string // holds the custody ledger, signing key, trusted keys and site policy
+	// PolicyPath names the site policy to apply (--policy); "" means
+	// policy.json in ConfigDir, when there is one.
+	PolicyPath string
+	User       string // who is running (for manifests and the ledger)
+	Machine    string // where (host name)
+	Build      BuildInfo
 
 	// Warn shows a warning to the person running the program (the CLI
 	// prints it on standard error); nil writes it to standard error.

@@ -183,7 +183,10 @@ func (q *QRSession) reassemble() (*courier.Artefact, error) {
 		return a, &courier.MismatchError{What: "kind of artefact in the QR frames", Want: qr.KindName(msg.Kind), Got: a.Kind.Title(),
 			Fix: "the frames are inconsistent; encode the artefact again"}
 	}
-	return a, checkKind(a, q.want, "the QR codes")
+	if err := checkKind(a, q.want, "the QR codes"); err != nil {
+		return a, err
+	}
+	return a, q.svc.env.checkImport(routeQR, nil, nil)
 }
 
 func describeMessage(kind byte, id string, parts int) string {

@@ -40,6 +40,8 @@ type Summary struct {
 	// ManifestStatus says so in words: "matches (written … by …)", or "none
 	// beside the file".
 	ManifestStatus string `json:"-"`
+	// Origin says who signed the manifest; nil without one.
+	Origin *Origin `json:"origin,omitempty"`
 }
 
 // summarise turns an artefact into its review summary.
@@ -135,5 +137,10 @@ func (s Summary) Fields() []Field {
 	add("Version", s.Version)
 	add("Length", fmt.Sprintf("%d characters", s.Length))
 	add("Read as", s.Encoding)
+	if m := s.Manifest; m != nil {
+		add("Reviewed by", strings.Join(m.Reviewers, ", "))
+		add("Ticket", m.Ticket)
+		add("Media", m.Media)
+	}
 	return rows
 }

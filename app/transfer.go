@@ -53,8 +53,9 @@ type ArtefactView struct {
 	BillingModel string
 	Nodes        int
 	Length       int
-	Source       string // where it came from: a file, "paste", "QR codes", the PEP, Azure
-	Manifest     string // "matches …", "none beside the file", or "" when not read from a file
+	Source       string  // where it came from: a file, "paste", "QR codes", the PEP, Azure
+	Manifest     string  // "matches …", "none beside the file", or "" when not read from a file
+	Origin       *Origin // who signed the manifest; nil without one
 	Fields       []Field
 
 	a *courier.Artefact
@@ -62,7 +63,11 @@ type ArtefactView struct {
 }
 
 // Summary returns the artefact's review summary (inspect shows it).
-func (v *ArtefactView) Summary() Summary { return summarise(v.a, v.m) }
+func (v *ArtefactView) Summary() Summary {
+	s := summarise(v.a, v.m)
+	s.Origin = v.Origin
+	return s
+}
 
 // SHA256Groups returns the hash in groups of four for reading aloud.
 func (v *ArtefactView) SHA256Groups() string { return GroupHash(v.SHA256) }
@@ -111,6 +116,9 @@ func (s *Service) ImportText(ctx context.Context, text string, want ArtefactKind
 	a, err := courier.Parse([]byte(text))
 	if err == nil {
 		err = checkKind(a, want, "the pasted text")
+	}
+	if err == nil {
+		err = s.env.checkImport(RouteFile, nil, nil)
 	}
 	if err := s.recordRead("import (paste)", "", a, err); err != nil {
 		return nil, fmt.Errorf("pasted text: %w", err)
@@ -172,6 +180,9 @@ func (s *Service) DecodeQR(ctx context.Context, inputs []Source, want ArtefactKi
 	a, err := decodeQRInputs(ctx, &sc, inputs, progress)
 	if err == nil {
 		err = checkKind(a, want, "the QR codes")
+	}
+	if err == nil {
+		err = s.env.checkImport(routeQR, nil, nil)
 	}
 	entry := courier.Entry{Step: step, Outcome: outcome(err),
 		Detail: fmt.Sprintf("%d input(s), %d frame(s) read", len(inputs), sc.Frames)}
@@ -296,6 +307,7 @@ type ExportRequest struct {
 	Sheet    bool   // also save the printable A4 sheet (PDF)
 	Purpose  string // for the manifest and ledger
 	Force    bool   // replace existing files
+	Review   Review // recorded in the manifest and ledger; checked against the site policy
 }
 
 // ExportResult lists what Export wrote.
@@ -338,15 +350,26 @@ func (s *Service) Export(ctx context.Context, req ExportRequest, progress func(E
 			return res, fmt.Errorf("%s already exists; choose another folder or file name, or replace it", ee.Path)
 		}
 	}
+	review, err := s.env.checkRelease(RouteFile, req.Review, path)
+	if err == nil && req.QR {
+		_, err = s.env.checkRelease(RouteQRScreen, req.Review, path)
+	}
+	if err == nil && req.Sheet {
+		_, err = s.env.checkRelease(RoutePaper, req.Review, path)
+	}
+	if err != nil {
+		return res, err
+	}
 	progress(Event{Step: "export", Message: "writing " + path, Fraction: 0.1, Level: LevelProgress})
-	if err := s.env.writeArtefactWith(ctx, path, a, courier.Manifest{Purpose: purpose}, req.Force); err != nil {
+	m := courier.Manifest{Purpose: purpose, Reviewers: review.Reviewers, Ticket: review.Ticket, Media: review.Media}
+	if err := s.env.writeArtefactWith(ctx, path, a, m, req.Force); err != nil {
 		return res, err
 	}
 	res.File, res.Manifest = path, courier.ManifestPath(path)
 	if req.QR {
 		progress(Event{Step: "export", Message: "saving the QR codes", Fraction: 0.5, Level: LevelProgress})
 		qrDir := filepath.Join(req.Dir, strings.TrimSuffix(name, filepath.Ext(name))+"-qr")
-		qres, err := s.WriteQR(ctx, QRRequest{Artefact: req.Artefact, Dir: qrDir, Force: req.Force})
+		qres, err := s.WriteQR(ctx, QRRequest{Artefact: req.Artefact, Dir: qrDir, Force: req.Force, Review: review})
 		if err != nil {
 			return res, fmt.Errorf("the file is written, but the QR codes are not: %w", err)
 		}
@@ -363,7 +386,8 @@ func (s *Service) Export(ctx context.Context, req ExportRequest, progress func(E
 			return res, fmt.Errorf("the file is written, but the A4 sheet is not: %w", err)
 		}
 		sheet := strings.TrimSuffix(path, filepath.Ext(path)) + "-qr.pdf"
-		entry := courier.Entry{Step: "export sheet", Kind: a.Kind, SHA256: a.SHA256, CloudID: a.CloudID(), File: absPath(sheet), Outcome: "ok"}
+		entry := courier.Entry{Step: "export sheet", Kind: a.Kind, SHA256: a.SHA256, CloudID: a.CloudID(), File: absPath(sheet), Outcome: "ok",
+			Detail: strings.TrimPrefix(review.detail(), "; ")}
 		err = s.env.writeRecorded(entry, func(commit func() error) error {
 			return courier.WriteFileCommit(sheet, b.Bytes(), req.Force, commit)
 		})

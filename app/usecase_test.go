@@ -250,8 +250,8 @@ func TestFormatExpiryAndTime(t *testing.T) {
 }
 
 // TestNothingCrossesUnrecorded: when the custody ledger cannot be written
-// (here its lock is held longer than Append waits), an export fails and
-// leaves no file, QR code or sheet behind, and a read fails too.
+// (here its last entry is damaged), an export fails and leaves no file, QR
+// code or sheet behind, and a read fails too.
 func TestNothingCrossesUnrecorded(t *testing.T) {
 	env := &Env{ConfigDir: t.TempDir(), Build: BuildInfo{Version: "test"}}
 	svc := NewService(env)
@@ -259,11 +259,12 @@ func TestNothingCrossesUnrecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A damaged signing key: every append fails, and says so.
+	// A damaged last entry: every append fails, and says so.
+	ledger := env.Ledger().Path()
 	if err := os.MkdirAll(env.ConfigDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(env.IdentityPath(), []byte("not a key"), 0o600); err != nil {
+	if err := os.WriteFile(ledger, []byte("{not an entry}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
@@ -289,8 +290,8 @@ func TestNothingCrossesUnrecorded(t *testing.T) {
 	if _, err := svc.ImportFile(context.Background(), src, KindToken); !errors.As(err, &le) {
 		t.Errorf("import: %v, want a ledger error", err)
 	}
-	// With the key restored, the same export works and is recorded.
-	os.Remove(env.IdentityPath())
+	// With the ledger set aside, the same export works and is recorded.
+	os.Remove(ledger)
 	if _, err := svc.Export(context.Background(), ExportRequest{Artefact: newView(a, nil, "test"), Dir: dir}, nil); err != nil {
 		t.Fatal(err)
 	}

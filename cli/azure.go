@@ -200,13 +200,14 @@ func verboseOnly(progress func(app.Event)) func(app.Event) {
 // ---- activation-key ----
 
 type activationKeyOptions struct {
-	env   *Env
-	azure azureFlags
-	name  string
-	group string
-	out   string
-	qrDir string
-	force bool
+	env    *Env
+	azure  azureFlags
+	name   string
+	group  string
+	out    string
+	qrDir  string
+	force  bool
+	review reviewFlags
 }
 
 func newActivationKeyCmd(env *Env) *cobra.Command {
@@ -239,6 +240,7 @@ its manifest. With --qr it also saves the key as QR frames (PNG files).`,
 	cmd.Flags().StringVar(&opts.out, "out", "", "write the activation key to `FILE`")
 	cmd.Flags().StringVar(&opts.qrDir, "qr", "", "also save the key as QR frames (PNG) in `DIR`")
 	cmd.Flags().BoolVar(&opts.force, "force", false, "replace an existing --out file")
+	addReviewFlags(cmd, &opts.review)
 	addAzureFlags(cmd, &opts.azure)
 	return cmd
 }
@@ -248,10 +250,15 @@ func runActivationKey(ctx context.Context, cmd *cobra.Command, opts *activationK
 	if err := app.CheckOutput(opts.out, opts.force); err != nil {
 		return err
 	}
+	routes := []string{app.RouteFile}
 	if opts.qrDir != "" {
 		if err := app.CheckOutputDir(opts.qrDir); err != nil {
 			return err
 		}
+		routes = append(routes, app.RouteQRScreen)
+	}
+	if err := opts.review.checkRelease(cmd, env, opts.out, routes...); err != nil {
+		return err
 	}
 	progress := printEvents(env.IO.ErrOut, verboseFlag(cmd))
 	conn, sub, err := opts.azure.signIn(ctx, env, req, progress)
@@ -263,13 +270,14 @@ func runActivationKey(ctx context.Context, cmd *cobra.Command, opts *activationK
 		return err
 	}
 	svc := env.service()
-	if err := svc.WriteArtefact(ctx, app.WriteRequest{Artefact: key, Path: opts.out, Purpose: "activation key for registration " + opts.name, Force: opts.force}); err != nil {
+	if err := svc.WriteArtefact(ctx, app.WriteRequest{Artefact: key, Path: opts.out, Purpose: "activation key for registration " + opts.name, Force: opts.force,
+		Release: true, Review: opts.review.review()}); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.IO.Out, "wrote the activation key of %s (cloud ID %s, SHA-256 %s) to %s\n",
 		opts.name, key.CloudID, key.SHA256Groups(), opts.out)
 	if opts.qrDir != "" {
-		res, err := svc.WriteQR(ctx, app.QRRequest{Artefact: key, Dir: opts.qrDir, Force: opts.force})
+		res, err := svc.WriteQR(ctx, app.QRRequest{Artefact: key, Dir: opts.qrDir, Force: opts.force, Review: opts.review.review()})
 		if err != nil {
 			return fmt.Errorf("the key file is written, but the QR frames are not: %w; run 'azs-courier qr encode %s --out DIR'", err, opts.out)
 		}

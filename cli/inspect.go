@@ -18,6 +18,7 @@ type inspectOptions struct {
 	json           bool
 	writeCanonical string
 	force          bool
+	review         reviewFlags
 }
 
 func newInspectCmd(env *Env) *cobra.Command {
@@ -38,12 +39,18 @@ canonical file and its manifest.`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.path = args[0]
+			if opts.writeCanonical != "" {
+				if err := opts.review.checkRelease(cmd, env, opts.writeCanonical, app.RouteFile); err != nil {
+					return err
+				}
+			}
 			return runInspect(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().BoolVar(&opts.json, "json", false, "print the fields as JSON")
 	cmd.Flags().StringVar(&opts.writeCanonical, "write-canonical", "", "also write the canonical artefact and its manifest to `OUT`")
 	cmd.Flags().BoolVar(&opts.force, "force", false, "with --write-canonical, replace an existing file")
+	addReviewFlags(cmd, &opts.review)
 	return cmd
 }
 
@@ -55,7 +62,8 @@ func runInspect(ctx context.Context, opts *inspectOptions) error {
 		return err
 	}
 	if opts.writeCanonical != "" {
-		if err := svc.WriteArtefact(ctx, app.WriteRequest{Artefact: v, Path: opts.writeCanonical, Purpose: "canonical copy of " + opts.path, Force: opts.force}); err != nil {
+		if err := svc.WriteArtefact(ctx, app.WriteRequest{Artefact: v, Path: opts.writeCanonical, Purpose: "canonical copy of " + opts.path, Force: opts.force,
+			Release: true, Review: opts.review.review()}); err != nil {
 			return err
 		}
 	}
@@ -77,5 +85,8 @@ func printSummary(w io.Writer, s app.Summary) {
 		fmt.Fprintf(tw, "  %s\t%s\n", f.Label, f.Value)
 	}
 	fmt.Fprintf(tw, "  %s\t%s\n", "Manifest", s.ManifestStatus)
+	if s.Origin != nil {
+		fmt.Fprintf(tw, "  %s\t%s\n", "Signed by", s.Origin)
+	}
 	tw.Flush()
 }

@@ -44,10 +44,13 @@ func usageErrorf(cmd *cobra.Command, format string, args ...any) error {
 // usage errors 2, integrity and identity checks 3, anything else 1.
 func ExitCode(err error) int {
 	var ue *UsageError
+	var pe *app.PolicyError
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.As(err, &ue):
+		return ExitUsage
+	case errors.As(err, &pe) && pe.Missing:
 		return ExitUsage
 	case errors.Is(err, app.ErrIntegrity):
 		return ExitIntegrity

@@ -263,10 +263,11 @@ func newStampCmd(env *Env) *cobra.Command {
 
 // tokenOptions are the flags of `token`.
 type tokenOptions struct {
-	req   app.TokenRequest
-	out   string
-	qrDir string
-	force bool
+	req    app.TokenRequest
+	out    string
+	qrDir  string
+	force  bool
+	review reviewFlags
 }
 
 func newTokenCmd(env *Env) *cobra.Command {
@@ -297,10 +298,15 @@ Capacity needs --agreement-number and keeps usage reporting off; Custom needs
 			if err := app.CheckOutput(o.out, o.force); err != nil {
 				return err
 			}
+			routes := []string{app.RouteFile}
 			if o.qrDir != "" {
 				if err := app.CheckOutputDir(o.qrDir); err != nil {
 					return err
 				}
+				routes = append(routes, app.RouteQRScreen)
+			}
+			if err := o.review.checkRelease(cmd, env, o.out, routes...); err != nil {
+				return err
 			}
 			var view *app.ArtefactView
 			var stamp app.StampView
@@ -321,12 +327,13 @@ Capacity needs --agreement-number and keeps usage reporting off; Custom needs
 			}
 			ctx := cmd.Context()
 			svc := env.service()
-			if err := svc.WriteArtefact(ctx, app.WriteRequest{Artefact: view, Path: o.out, Purpose: "registration token from stamp " + stamp.CloudID, Force: o.force}); err != nil {
+			if err := svc.WriteArtefact(ctx, app.WriteRequest{Artefact: view, Path: o.out, Purpose: "registration token from stamp " + stamp.CloudID, Force: o.force,
+				Release: true, Review: o.review.review()}); err != nil {
 				return err
 			}
 			fmt.Fprintf(env.IO.Out, "wrote the registration token for cloud ID %s to %s (SHA-256 %s)\n", view.CloudID, o.out, app.GroupHash(view.SHA256))
 			if o.qrDir != "" {
-				res, err := svc.WriteQR(ctx, app.QRRequest{Artefact: view, Dir: o.qrDir, Force: o.force})
+				res, err := svc.WriteQR(ctx, app.QRRequest{Artefact: view, Dir: o.qrDir, Force: o.force, Review: o.review.review()})
 				if err != nil {
 					return fmt.Errorf("the token file is written, but the QR frames are not: %w; run 'azs-courier qr encode %s --out DIR'", err, o.out)
 				}
@@ -343,6 +350,7 @@ Capacity needs --agreement-number and keeps usage reporting off; Custom needs
 	fl.BoolVar(&o.req.UsageReportingEnabled, "usage-reporting", false, "report usage to Azure (not with Capacity)")
 	fl.BoolVar(&o.req.MarketplaceSyndicationEnabled, "marketplace-syndication", false, "allow marketplace syndication")
 	fl.StringVar(&o.out, "out", "", "write the token to `FILE`")
+	addReviewFlags(cmd, &o.review)
 	fl.StringVar(&o.qrDir, "qr", "", "also save the token as QR frames (PNG) in `DIR`")
 	fl.BoolVar(&o.force, "force", false, "replace an existing --out file")
 	return cmd

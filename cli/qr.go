@@ -35,6 +35,7 @@ type qrEncodeOptions struct {
 	maxVersion int
 	sheet      bool
 	force      bool
+	review     reviewFlags
 }
 
 func newQREncodeCmd(env *Env) *cobra.Command {
@@ -61,6 +62,13 @@ Each code fits QR version --max-version at error-correction level M.`,
 				return usageErrorf(cmd, "--sheet needs --max-version %d or less: denser codes and their text do not fit 8 to an A4 page", app.PaperQRVersion)
 			}
 			opts.path = args[0]
+			routes := []string{app.RouteQRScreen}
+			if opts.sheet {
+				routes = append(routes, app.RoutePaper)
+			}
+			if err := opts.review.checkRelease(cmd, env, opts.out, routes...); err != nil {
+				return err
+			}
 			return runQREncode(cmd.Context(), opts)
 		},
 	}
@@ -68,6 +76,7 @@ Each code fits QR version --max-version at error-correction level M.`,
 	cmd.Flags().IntVar(&opts.maxVersion, "max-version", app.ScreenQRVersion, "largest QR `version` (1-40): 15 suits screens and webcams")
 	cmd.Flags().BoolVar(&opts.sheet, "sheet", false, "also write a printable A4 PDF sheet")
 	cmd.Flags().BoolVar(&opts.force, "force", false, "replace files of the same names in DIR")
+	addReviewFlags(cmd, &opts.review)
 	return cmd
 }
 
@@ -81,7 +90,7 @@ func runQREncode(ctx context.Context, opts *qrEncodeOptions) error {
 	if err != nil {
 		return err
 	}
-	res, err := svc.WriteQR(ctx, app.QRRequest{Artefact: v, Dir: opts.out, MaxVersion: opts.maxVersion, Sheet: opts.sheet, Force: opts.force})
+	res, err := svc.WriteQR(ctx, app.QRRequest{Artefact: v, Dir: opts.out, MaxVersion: opts.maxVersion, Sheet: opts.sheet, Force: opts.force, Review: opts.review.review()})
 	if err != nil {
 		return err
 	}

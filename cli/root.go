@@ -39,6 +39,9 @@ ledger) or as QR codes. Without a command, the GUI opens.`,
 			if verboseFlag(cmd) {
 				env.setVerbose()
 			}
+			if p, _ := cmd.Flags().GetString("policy"); p != "" {
+				env.App.PolicyPath = p
+			}
 		},
 	}
 	root.SetIn(env.IO.In)
@@ -46,6 +49,7 @@ ledger) or as QR codes. Without a command, the GUI opens.`,
 	root.SetErr(env.IO.ErrOut)
 	root.SetVersionTemplate("azs-courier {{.Version}}\n")
 	root.PersistentFlags().Bool("verbose", false, "print the chain of causes with an error")
+	root.PersistentFlags().String("policy", "", "apply the site policy in `FILE` (default: policy.json in the configuration folder)")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &UsageError{Err: err, Command: cmd.CommandPath()}
 	})
@@ -66,6 +70,7 @@ func addCommands(root *cobra.Command, env *Env) {
 		newRegisterCmd(env), newActivationKeyCmd(env), newUnregisterCmd(env), newRegistrationsCmd(env), newAzureSimCmd(env),
 		newTraceCmd(env), newStampCmd(env), newTokenCmd(env), newActivateCmd(env), newDeactivateCmd(env),
 		newQRCmd(env),
+		newIdentityCmd(env), newTrustCmd(env), newPolicyCmd(env),
 	)
 }
 

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/azs-courier/azs-courier/azure/azuresim"
 	"github.com/azs-courier/azs-courier/internal/testutil"
 )
 
@@ -194,5 +195,96 @@ func TestExportFailsWithAReadOnlyLedger(t *testing.T) {
 		if ents, _ := os.ReadDir(outDir); len(ents) != 0 {
 			t.Errorf("%s left %d file(s) behind", args[0], len(ents))
 		}
+	}
+}
+
+// TestSignedTokenCrossesTheGap carries a token from the disconnected side's
+// installation to the connected side's: the release review is recorded and
+// held to the site policy, the connected side accepts the signed token only
+// once it trusts the signer and names it, and a manifest edited and
+// re-hashed without the key is refused with exit 3.
+func TestSignedTokenCrossesTheGap(t *testing.T) {
+	sim, flags := azSim(t, azuresim.Options{})
+	sp := azEnv(sim)
+	tok := testutil.Shared(t, "tokens", "registration-token-1node.txt")
+	media := t.TempDir()
+	out := filepath.Join(media, "registration-token.txt")
+	pub := filepath.Join(media, "site-a.pub")
+
+	// The disconnected side: a policy of two reviewers and a ticket.
+	writePolicy(t, configDir(t), `{"minReviewers": 2, "requireTicket": true}`)
+	r := runCLI(t, runOpts{}, "inspect", tok, "--write-canonical", out, "--reviewer", "A. Officer", "--ticket", "CHG-1")
+	if r.Code != 2 {
+		t.Fatalf("one reviewer where the policy wants two: exit %d, want 2\n%s", r.Code, r.Stderr)
+	}
+	assertOneLineError(t, r, "minReviewers 2", "only 1 is named", "--reviewer")
+	if ents, _ := os.ReadDir(media); len(ents) != 0 {
+		t.Fatalf("a refused release left %d file(s)", len(ents))
+	}
+	r = runCLI(t, runOpts{}, "inspect", tok, "--write-canonical", out, "--reviewer", "A. Officer", "--reviewer", "B. Lead", "--ticket", "CHG-1")
+	if r.Code != 0 {
+		t.Fatalf("release with two reviewers: exit %d\n%s", r.Code, r.Stderr)
+	}
+	if r = runCLI(t, runOpts{}, "identity", "--export", pub); r.Code != 0 {
+		t.Fatalf("identity --export: exit %d: %s", r.Code, r.Stderr)
+	}
+	site := runCLI(t, runOpts{}, "identity", "--json")
+	var id struct{ Fingerprint string }
+	if err := json.Unmarshal([]byte(site.Stdout), &id); err != nil || len(id.Fingerprint) != 39 {
+		t.Fatalf("identity --json: %q (%v)", site.Stdout, err)
+	}
+
+	// The connected side: another installation, requiring a trusted signer.
+	connected := filepath.Join(t.TempDir(), "connected-config")
+	writePolicy(t, connected, `{"requireTrustedSigner": true}`)
+	cs := runOpts{Env: append([]string{"AZS_COURIER_CONFIG_DIR=" + connected}, sp.Env...)}
+	r = runCLI(t, cs, "inspect", out)
+	if r.Code != 0 || !strings.Contains(r.Stdout, "an unknown installation ("+id.Fingerprint+")") || !strings.Contains(r.Stdout, "A. Officer, B. Lead") {
+		t.Fatalf("inspect on the connected side: exit %d, want the unknown signer and the reviewers named\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+	r = azRun(t, cs, flags, "register", "--token", out, "--name", "hub01", "--auth", "environment")
+	if r.Code != 1 {
+		t.Fatalf("register with an untrusted signer: exit %d, want 1\n%s", r.Code, r.Stderr)
+	}
+	assertOneLineError(t, r, "requireTrustedSigner", id.Fingerprint, "trust add")
+	if n := len(sim.Registrations()); n != 0 {
+		t.Fatalf("the refused token was registered (%d registrations)", n)
+	}
+	if r = runCLI(t, cs, "trust", "add", pub, "--name", "Site A operator workstation"); r.Code != 0 {
+		t.Fatalf("trust add: exit %d: %s", r.Code, r.Stderr)
+	}
+	r = azRun(t, cs, flags, "register", "--token", out, "--name", "hub01", "--auth", "environment")
+	azWant(t, r, 0, "registered hub01")
+	data, _ := os.ReadFile(filepath.Join(connected, "custody-ledger.jsonl"))
+	if !strings.Contains(string(data), "signed by Site A operator workstation ("+id.Fingerprint+")") {
+		t.Errorf("the connected side's ledger does not name the trusted signer")
+	}
+
+	// The token swapped and its manifest re-hashed to match, without the key.
+	other := strings.TrimSpace(string(testutil.ReadShared(t, "tokens", "registration-token-4node.txt")))
+	if err := os.WriteFile(out, []byte(other), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	mdata, _ := os.ReadFile(out + ".courier.json")
+	json.Unmarshal(mdata, &m)
+	sum := sha256.Sum256([]byte(other))
+	m["sha256"], m["length"], m["cloudId"] = hex.EncodeToString(sum[:]), len(other), "b8a1abcd-1a69-46c7-8da4-f9fc3c6da5d7"
+	mdata, _ = json.MarshalIndent(m, "", "  ")
+	os.WriteFile(out+".courier.json", mdata, 0o644)
+	r = azRun(t, cs, flags, "register", "--token", out, "--name", "hub02", "--auth", "environment")
+	if r.Code != 3 {
+		t.Fatalf("register of a re-hashed manifest: exit %d, want 3\n%s", r.Code, r.Stderr)
+	}
+	assertOneLineError(t, r, "signature that does not hold")
+}
+
+func writePolicy(t *testing.T, dir, policy string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "policy.json"), []byte(policy), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -74,6 +74,21 @@ func PNG(f Frame, pixelsPerModule int) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// TextPNG returns a plain QR code of text (not an AGX1 frame: a public key
+// file, a manifest on a custody sheet) at level M as a PNG with
+// pixelsPerModule whole pixels per module and the quiet zone.
+func TextPNG(text string, pixelsPerModule int) ([]byte, error) {
+	q, err := qrcode.New(text, qrcode.Medium)
+	if err != nil {
+		return nil, fmt.Errorf("qr: encode %d bytes as a QR code: %w", len(text), err)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, q.Image(-max(pixelsPerModule, 1))); err != nil {
+		return nil, fmt.Errorf("qr: write PNG: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
 // Sequence shows the frames of a message in a loop, for a camera to catch.
 // It holds no clock: the caller owns the timer and asks for the frame of each
 // tick, so the display rate can change, pause or step without losing place.
