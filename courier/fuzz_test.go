@@ -149,3 +149,26 @@ func FuzzPublicKeyFile(f *testing.F) {
 		courier.ParsePublicKeyFile(data)
 	})
 }
+
+// FuzzPolicy checks that reading any policy never panics and that what it
+// accepts has only known routes and a sane reviewer count.
+func FuzzPolicy(f *testing.F) {
+	f.Add([]byte(`{"minReviewers": 2, "requireTicket": true, "requireMedia": true, "requireTrustedSigner": true, "routes": ["file", "paper"]}`))
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"requireTiket": true}`))
+	f.Add([]byte(`{"routes": []}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := courier.ParsePolicy(data)
+		if err != nil {
+			return
+		}
+		if p.MinReviewers < 0 || p.MinReviewers > 10 {
+			t.Fatalf("accepted minReviewers %d", p.MinReviewers)
+		}
+		for _, r := range p.Routes {
+			if !p.Allows(r) || (r != courier.RouteFile && r != courier.RouteQRScreen && r != courier.RoutePaper) {
+				t.Fatalf("accepted route %q", r)
+			}
+		}
+	})
+}
