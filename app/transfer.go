@@ -382,7 +382,7 @@ func (s *Service) Export(ctx context.Context, req ExportRequest, progress func(E
 			return res, fmt.Errorf("the file is written, but the A4 sheet is not: %w", err)
 		}
 		var b bytes.Buffer
-		if err := qr.WriteSheet(&b, frames); err != nil {
+		if err := qr.WriteSheet(&b, frames, qr.SheetHeader{CloudID: a.CloudID(), SHA256: a.SHA256, Created: s.env.now()}); err != nil {
 			return res, fmt.Errorf("the file is written, but the A4 sheet is not: %w", err)
 		}
 		sheet := strings.TrimSuffix(path, filepath.Ext(path)) + "-qr.pdf"

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/azs-courier/azs-courier/courier"
 )
@@ -108,7 +109,7 @@ func WriteDir(ctx context.Context, dir string, a *courier.Artefact, opts DirOpti
 	files = append(files, file{res.Text, []byte(text.String())})
 	if opts.Sheet {
 		var b bytes.Buffer
-		if err := WriteSheet(&b, frames); err != nil {
+		if err := WriteSheet(&b, frames, SheetHeader{CloudID: a.CloudID(), SHA256: a.SHA256, Created: time.Now()}); err != nil {
 			return nil, err
 		}
 		res.Sheet = filepath.Join(dir, SheetName(a.Kind, frames[0].ID))

@@ -74,6 +74,16 @@ func PNG(f Frame, pixelsPerModule int) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// TextBitmap returns the modules of a plain QR code of text at level M,
+// quiet zone included: true is dark.
+func TextBitmap(text string) ([][]bool, error) {
+	q, err := qrcode.New(text, qrcode.Medium)
+	if err != nil {
+		return nil, fmt.Errorf("qr: encode %d bytes as a QR code: %w", len(text), err)
+	}
+	return q.Bitmap(), nil
+}
+
 // TextPNG returns a plain QR code of text (not an AGX1 frame: a public key
 // file, a manifest on a custody sheet) at level M as a PNG with
 // pixelsPerModule whole pixels per module and the quiet zone.

@@ -100,7 +100,7 @@ func TestSheet(t *testing.T) {
 		t.Fatal(err)
 	}
 	var pdf bytes.Buffer
-	if err := WriteSheet(&pdf, frames); err != nil {
+	if err := WriteSheet(&pdf, frames, SheetHeader{CloudID: a.CloudID(), SHA256: a.SHA256}); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.HasPrefix(pdf.Bytes(), []byte("%PDF-")) {
@@ -111,7 +111,7 @@ func TestSheet(t *testing.T) {
 		t.Errorf("got %d pages, want %d", got, wantPages)
 	}
 	dense, _ := Encode(a, 25)
-	if err := WriteSheet(&bytes.Buffer{}, dense); err == nil || !strings.Contains(err.Error(), "too dense") {
+	if err := WriteSheet(&bytes.Buffer{}, dense, SheetHeader{}); err == nil || !strings.Contains(err.Error(), "too dense") {
 		t.Errorf("v25 sheet: got %v, want a too-dense error", err)
 	}
 
@@ -121,7 +121,7 @@ func TestSheet(t *testing.T) {
 		t.Fatal(err)
 	}
 	pdf.Reset()
-	if err := WriteSheet(&pdf, frames); err != nil {
+	if err := WriteSheet(&pdf, frames, SheetHeader{CloudID: a.CloudID(), SHA256: a.SHA256}); err != nil {
 		t.Fatal(err)
 	}
 	wantPages = 1
