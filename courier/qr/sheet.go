@@ -182,7 +182,9 @@ func groupLines(s string, width, pt float64) []string {
 // DrawBitmap draws the dark modules of a QR code's bitmap bm (quiet zone
 // included, as Symbol.Bitmap and TextBitmap return it) on pdf at (x, y)
 // with module millimetres a module, one horizontal run a rectangle.
-func DrawBitmap(pdf *fpdf.Fpdf, bm [][]bool, x, y, module float64) { drawModules(pdf, bm, x, y, module) }
+func DrawBitmap(pdf *fpdf.Fpdf, bm [][]bool, x, y, module float64) {
+	drawModules(pdf, bm, x, y, module)
+}
 
 // drawModules draws the dark modules of bm at (x, y), one horizontal run a
 // rectangle.
