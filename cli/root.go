@@ -70,7 +70,7 @@ func addCommands(root *cobra.Command, env *Env) {
 		newRegisterCmd(env), newActivationKeyCmd(env), newUnregisterCmd(env), newRegistrationsCmd(env), newAzureSimCmd(env),
 		newTraceCmd(env), newStampCmd(env), newTokenCmd(env), newActivateCmd(env), newDeactivateCmd(env),
 		newQRCmd(env),
-		newIdentityCmd(env), newTrustCmd(env), newPolicyCmd(env),
+		newIdentityCmd(env), newTrustCmd(env), newPolicyCmd(env), newCustodyCmd(env),
 	)
 }
 

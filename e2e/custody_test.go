@@ -288,3 +288,57 @@ func writePolicy(t *testing.T, dir, policy string) {
 		t.Fatal(err)
 	}
 }
+
+// TestCustodySheetAndReceipt prints the custody sheet of a released token
+// and reads it back (text and the manifest's QR code), then records its
+// arrival on the receiving installation, paired with the release entry.
+func TestCustodySheetAndReceipt(t *testing.T) {
+	tok := testutil.Shared(t, "tokens", "registration-token-4node.txt")
+	media := t.TempDir()
+	out := filepath.Join(media, "registration-token.txt")
+	if r := runCLI(t, runOpts{}, "inspect", tok, "--write-canonical", out, "--reviewer", "A. Officer", "--ticket", "CHG-7", "--media", "KEYS 1A2B-3C4D"); r.Code != 0 {
+		t.Fatalf("release: exit %d: %s", r.Code, r.Stderr)
+	}
+	sheet := filepath.Join(t.TempDir(), "custody.pdf")
+	r := runCLI(t, runOpts{}, "custody", "sheet", out, "--out", sheet)
+	if r.Code != 0 {
+		t.Fatalf("custody sheet: exit %d: %s", r.Code, r.Stderr)
+	}
+	i := strings.Index(r.Stdout, "release entry ")
+	if i < 0 {
+		t.Fatalf("custody sheet does not name the release entry: %q", r.Stdout)
+	}
+	release := strings.TrimSuffix(strings.Fields(r.Stdout[i+len("release entry "):])[0], ")")
+	text, err := exec.Command("pdftotext", "-layout", sheet, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	sum := sha256.Sum256([]byte(strings.TrimSpace(string(testutil.ReadShared(t, "tokens", "registration-token-4node.txt")))))
+	for _, want := range []string{hex.EncodeToString(sum[:]), "b8a1abcd-1a69-46c7-8da4-f9fc3c6da5d7", "CHG-7", "KEYS 1A2B-3C4D", release} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("the sheet's text lacks %q", want)
+		}
+	}
+	png := filepath.Join(t.TempDir(), "page")
+	if out, err := exec.Command("pdftoppm", "-r", "300", "-gray", "-png", "-singlefile", sheet, png).CombinedOutput(); err != nil {
+		t.Fatalf("pdftoppm: %v %s", err, out)
+	}
+	scanned, err := exec.Command("zbarimg", "-q", "--raw", png+".png").Output()
+	if err != nil {
+		t.Fatalf("zbarimg: %v", err)
+	}
+	manifest, _ := os.ReadFile(out + ".courier.json")
+	if strings.TrimSpace(string(scanned)) != strings.TrimSpace(string(manifest)) {
+		t.Errorf("the sheet's QR code holds %.80q…, want the manifest", scanned)
+	}
+
+	receiving := runOpts{Env: []string{"AZS_COURIER_CONFIG_DIR=" + filepath.Join(t.TempDir(), "receiving")}}
+	r = runCLI(t, receiving, "custody", "receive", out, "--carrier", "C. Courier", "--release-entry", release)
+	if r.Code != 0 || !strings.Contains(r.Stdout, "carried by C. Courier") {
+		t.Fatalf("custody receive: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+	r = runCLI(t, receiving, "ledger", "show", "--json")
+	if !strings.Contains(r.Stdout, `"step":"received"`) || !strings.Contains(r.Stdout, "carried by C. Courier") || !strings.Contains(r.Stdout, "release entry "+release) {
+		t.Errorf("the receiving ledger lacks the receipt paired with %s:\n%s", release, r.Stdout)
+	}
+}
