@@ -25,8 +25,8 @@ records the arrival and who carried it, paired with the release.`,
 	var out string
 	var force bool
 	sheet := &cobra.Command{
-		Use:   "sheet FILE --out SHEET.pdf",
-		Short: "Write the custody sheet of an artefact file (with its manifest) as a PDF",
+		Use:     "sheet FILE --out SHEET.pdf",
+		Short:   "Write the custody sheet of an artefact file (with its manifest) as a PDF",
 		Example: `  azs-courier custody sheet ` + onDrive("registration-token.txt") + ` --out custody-sheet.pdf`,
 		Args:    usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -54,10 +54,10 @@ records the arrival and who carried it, paired with the release.`,
 
 	var req app.ReceiveRequest
 	receive := &cobra.Command{
-		Use:   "receive FILE --carrier NAME",
-		Short: "Record in the custody ledger that an artefact arrived, and who carried it",
+		Use:     "receive FILE --carrier NAME",
+		Short:   "Record in the custody ledger that an artefact arrived, and who carried it",
 		Example: `  azs-courier custody receive ` + onDrive("activation-key.txt") + ` --carrier "C. Courier" --release-entry 12:9f86d0…`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args:    usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := requireFlags(cmd, "carrier"); err != nil {
 				return err
