@@ -8,26 +8,43 @@ import (
 	"strings"
 )
 
-// TokenCloudID returns the cloudId of a registration token: standard base64
-// of UTF-8 JSON, the way UnRegister-AzsEnvironment decodes it. Whitespace and
-// missing padding are tolerated.
-func TokenCloudID(token string) (string, error) {
+// TokenClaims are the fields of a registration token that the connected
+// side reads. Other fields (hardware, issuer, …) are left alone.
+type TokenClaims struct {
+	CloudID                       string `json:"cloudId"`
+	ObjectID                      string `json:"objectId"`
+	BillingModel                  string `json:"billingModel"`
+	AgreementNumber               string `json:"agreementNumber"`
+	UsageReportingEnabled         bool   `json:"usageReportingEnabled"`
+	MarketplaceSyndicationEnabled bool   `json:"marketplaceSyndicationEnabled"`
+	Version                       string `json:"version"`
+}
+
+// ParseRegistrationToken decodes a registration token: standard base64 of
+// UTF-8 JSON, the way UnRegister-AzsEnvironment decodes it. Whitespace and
+// missing padding are tolerated; a token without cloudId is refused.
+func ParseRegistrationToken(token string) (TokenClaims, error) {
 	s := strings.Join(strings.Fields(token), "")
 	s = strings.TrimRight(s, "=")
 	raw, err := base64.RawStdEncoding.DecodeString(s)
 	if err != nil {
-		return "", fmt.Errorf("azure: registration token is not base64: %w; pass the token file made on the stamp", err)
+		return TokenClaims{}, fmt.Errorf("azure: registration token is not base64: %w; pass the token file made on the stamp", err)
 	}
-	var t struct {
-		CloudID string `json:"cloudId"`
-	}
+	var t TokenClaims
 	if err := json.Unmarshal(raw, &t); err != nil {
-		return "", fmt.Errorf("azure: registration token is not base64 JSON: %w; pass the token file made on the stamp", err)
+		return TokenClaims{}, fmt.Errorf("azure: registration token is not base64 JSON: %w; pass the token file made on the stamp", err)
 	}
 	if t.CloudID == "" {
-		return "", errors.New("azure: registration token has no cloudId; pass the token file made on the stamp")
+		return TokenClaims{}, errors.New("azure: registration token has no cloudId; pass the token file made on the stamp")
 	}
-	return t.CloudID, nil
+	return t, nil
+}
+
+// TokenCloudID returns the cloudId of a registration token (see
+// [ParseRegistrationToken]).
+func TokenCloudID(token string) (string, error) {
+	t, err := ParseRegistrationToken(token)
+	return t.CloudID, err
 }
 
 // KeyClaims are the fields of an activation key's payload that the

@@ -11,6 +11,16 @@
 // token or cloud ID works, and ARM errors carry advice (which permission and
 // role is missing, what conflicts).
 //
+// Before any write, [Registrar.Preflight] checks with reads only what
+// Register needs: the signed-in account and the subscription's state, the
+// provider's state, the resource group's location, the caller's permitted
+// actions (Microsoft.Authorization/permissions, evaluated with wildcards
+// and notActions as Azure RBAC does; see [Permissions.Allows]), and whether
+// the cloud ID or the name is taken; each check comes with its fix.
+// [RegistrationRole] and [Registrar.CreateRole] give the least-privilege
+// custom role of the documentation plus the lock actions it lacks, and
+// [Registrar.Status] shows what Azure holds for a stamp (for verify).
+//
 // Credentials come from azidentity ([NewCredential]); no token is ever printed,
 // logged or written by this package.
 //

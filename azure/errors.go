@@ -119,8 +119,10 @@ func roleFor(permission string) string {
 		return "ask for the Owner or User Access Administrator role (Contributor and Azure Stack Registration Owner cannot manage locks)"
 	case strings.HasPrefix(permission, "Microsoft.AzureStack/register/"):
 		return "ask for the Contributor or Owner role on the subscription (registering a resource provider is a subscription-level action)"
-	default:
+	case permission == "":
 		return "ask for the Contributor or Owner role"
+	default:
+		return "ask for the " + rolesText(permission) + " role"
 	}
 }
 
@@ -136,6 +138,10 @@ func conflictAdvice(code string) string {
 		return "; give --location of the existing resource group, or another --resource-group"
 	case "missingsubscriptionregistration":
 		return "; the Microsoft.AzureStack provider is not registered yet: run register again"
+	case "roledefinitionwithsamenameexists":
+		return "; a custom role of this name already exists in the directory, assignable elsewhere: add this subscription to its assignable scopes, or choose another role name"
+	case "readonlydisabledsubscription":
+		return "; the subscription is disabled: re-enable it, or choose another with --subscription"
 	}
 	return ""
 }
@@ -146,6 +152,8 @@ func badRequestAdvice(code string) string {
 		return "; the registration token is malformed: make a new one on the stamp (azs-courier token)"
 	case "locationnotavailableforresourcegroup":
 		return "; choose another --location"
+	case "invalidactionornotaction":
+		return "; an action of the role is not known to Azure: check the role definition"
 	}
 	return ""
 }

@@ -1,5 +1,10 @@
 package azure
 
+import (
+	"bytes"
+	"encoding/json"
+)
+
 // The models follow the Microsoft.AzureStack 2017-06-01 REST spec
 // (Registration.json) and, for locks, Microsoft.Authorization 2020-05-01, in
 // the shape armazurestack and armlocks generate: pointer fields, so that an
@@ -106,4 +111,97 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
+}
+
+// The models below follow Microsoft.Authorization 2022-04-01
+// (authorization-RoleDefinitionsCalls.json) and Microsoft.Resources
+// 2022-12-01 (subscriptions.json), in the shape armauthorization and
+// armsubscriptions generate.
+
+// Permission is what one role assignment grants: Actions less NotActions of
+// the same entry. Patterns may hold '*' wildcards (see [Permissions.Allows]).
+type Permission struct {
+	Actions        []*string `json:"actions,omitempty"`
+	NotActions     []*string `json:"notActions,omitempty"`
+	DataActions    []*string `json:"dataActions,omitempty"`
+	NotDataActions []*string `json:"notDataActions,omitempty"`
+}
+
+// PermissionGetResult is one page of GET {scope}/providers/Microsoft.Authorization/permissions.
+type PermissionGetResult struct {
+	Value    []*Permission `json:"value,omitempty"`
+	NextLink *string       `json:"nextLink,omitempty"`
+}
+
+// RoleDefinition is a Microsoft.Authorization/roleDefinitions resource.
+type RoleDefinition struct {
+	ID         *string                   `json:"id,omitempty"`
+	Name       *string                   `json:"name,omitempty"`
+	Type       *string                   `json:"type,omitempty"`
+	Properties *RoleDefinitionProperties `json:"properties,omitempty"`
+}
+
+// RoleDefinitionProperties are a role's name, permissions and where it may be assigned.
+type RoleDefinitionProperties struct {
+	RoleName         *string       `json:"roleName,omitempty"`
+	Description      *string       `json:"description,omitempty"`
+	RoleType         *string       `json:"type,omitempty"`
+	Permissions      []*Permission `json:"permissions,omitempty"`
+	AssignableScopes []*string     `json:"assignableScopes,omitempty"`
+}
+
+// RoleDefinitionListResult is one page of role definitions.
+type RoleDefinitionListResult struct {
+	Value    []*RoleDefinition `json:"value,omitempty"`
+	NextLink *string           `json:"nextLink,omitempty"`
+}
+
+// SubscriptionLocation is a location a subscription offers
+// (Subscriptions_ListLocations). It is not a registration Location.
+type SubscriptionLocation struct {
+	ID                  *string `json:"id,omitempty"`
+	Name                *string `json:"name,omitempty"`
+	Type                *string `json:"type,omitempty"`
+	DisplayName         *string `json:"displayName,omitempty"`
+	RegionalDisplayName *string `json:"regionalDisplayName,omitempty"`
+}
+
+// LocationListResult is the answer of Subscriptions_ListLocations.
+type LocationListResult struct {
+	Value []*SubscriptionLocation `json:"value,omitempty"`
+}
+
+// UnmarshalJSON reads {"value":[…]}, as the schema and ARM answer, and also
+// a bare array, as the spec's GetLocations.json example shows.
+func (l *LocationListResult) UnmarshalJSON(b []byte) error {
+	if t := bytes.TrimSpace(b); len(t) > 0 && t[0] == '[' {
+		l.Value = nil
+		return json.Unmarshal(t, &l.Value)
+	}
+	type plain LocationListResult
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	*l = LocationListResult(p)
+	return nil
+}
+
+func ptrs(s []string) []*string {
+	out := make([]*string, len(s))
+	for i := range s {
+		v := s[i]
+		out[i] = &v
+	}
+	return out
+}
+
+func derefs(p []*string) []string {
+	var out []string
+	for _, s := range p {
+		if s != nil {
+			out = append(out, *s)
+		}
+	}
+	return out
 }

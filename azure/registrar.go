@@ -89,8 +89,12 @@ type Options struct {
 type Registrar struct {
 	cloud          Cloud
 	subscriptionID string
+	cred           azcore.TokenCredential
 	regs           *registrationsClient
 	locks          *locksClient
+	perms          *permissionsClient
+	roles          *roleDefinitionsClient
+	subs           *subscriptionsClient
 	providers      *armresources.ProvidersClient
 	groups         *armresources.ResourceGroupsClient
 	pollInterval   time.Duration
@@ -124,9 +128,12 @@ func NewRegistrar(o Options) (*Registrar, error) {
 		return nil, fmt.Errorf("azure: resource groups client: %w", err)
 	}
 	r := &Registrar{
-		cloud: o.Cloud, subscriptionID: o.SubscriptionID,
+		cloud: o.Cloud, subscriptionID: o.SubscriptionID, cred: o.Credential,
 		regs:         newRegistrationsClient(o.SubscriptionID, client),
 		locks:        &locksClient{internal: client, subscriptionID: o.SubscriptionID},
+		perms:        &permissionsClient{internal: client, subscriptionID: o.SubscriptionID},
+		roles:        &roleDefinitionsClient{internal: client, subscriptionID: o.SubscriptionID},
+		subs:         &subscriptionsClient{internal: client, subscriptionID: o.SubscriptionID},
 		providers:    providers,
 		groups:       groups,
 		pollInterval: o.PollInterval, pollTimeout: o.PollTimeout,
@@ -383,10 +390,10 @@ func (r *Registrar) ActivationKey(ctx context.Context, name, rg string) (*Activa
 	return &ActivationKey{Key: key, Claims: claims, Registration: reg}, nil
 }
 
-// UnregisterRequest says which registration to remove: by Name (in
+// FindRequest says which registration to look up: by Name (in
 // ResourceGroup), or by the cloud ID of Token or CloudID (searched in the
 // whole subscription, or only in ResourceGroup when SearchResourceGroupOnly).
-type UnregisterRequest struct {
+type FindRequest struct {
 	Name          string
 	Token         string
 	CloudID       string
@@ -395,8 +402,12 @@ type UnregisterRequest struct {
 	SearchResourceGroupOnly bool
 }
 
+// UnregisterRequest says which registration Unregister removes; it is a
+// FindRequest.
+type UnregisterRequest = FindRequest
+
 // Find returns the registration req names without changing anything.
-func (r *Registrar) Find(ctx context.Context, req UnregisterRequest) (*RegistrationInfo, error) {
+func (r *Registrar) Find(ctx context.Context, req FindRequest) (*RegistrationInfo, error) {
 	rg := req.ResourceGroup
 	if rg == "" {
 		rg = DefaultResourceGroup

@@ -24,8 +24,15 @@ const (
 	// listBySubscriptionAPIVersion: Registrations_ListBySubscription is only
 	// in the 2022-06-01 spec.
 	listBySubscriptionAPIVersion = "2022-06-01"
-	lockAPIVersion               = "2020-05-01"
-	subscriptionAPIVersion       = "2022-12-01"
+	// lockAPIVersion: the management locks calls, as armlocks v1.1.0 sends
+	// them (azure-registration.md §5, §9.3).
+	lockAPIVersion = "2020-05-01"
+	// subscriptionAPIVersion: Subscriptions_List, Subscriptions_Get and
+	// Subscriptions_ListLocations of azure-rest-api-specs
+	// specification/resources/resource-manager/Microsoft.Resources/stable/2022-12-01/subscriptions.json.
+	// The module lists locations with Get-AzLocation and leaves the version to
+	// Az (azure-registration.md §2.4, §5).
+	subscriptionAPIVersion = "2022-12-01"
 )
 
 // registrationsClient calls Microsoft.AzureStack/registrations in the shape

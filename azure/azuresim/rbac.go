@@ -465,9 +465,12 @@ func (s *Server) listRoleDefinitions(w http.ResponseWriter, r *http.Request, sub
 	writeJSON(w, http.StatusOK, map[string]any{"value": value})
 }
 
+// assignableAt reports whether RoleDefinitions_List at the subscription
+// returns rd: it lists the roles applicable at the scope and above, so a
+// role assignable only at a resource group is not among them.
 func (rd *roleDef) assignableAt(subID string) bool {
 	for _, sc := range rd.scopes {
-		if strings.HasPrefix(strings.ToLower(sc), strings.ToLower("/subscriptions/"+subID)) {
+		if sc == "/" || strings.EqualFold(sc, "/subscriptions/"+subID) {
 			return true
 		}
 	}
