@@ -31,7 +31,10 @@ func ParseRegistrationToken(token string) (TokenClaims, error) {
 		return TokenClaims{}, fmt.Errorf("azure: registration token is not base64: %w; pass the token file made on the stamp", err)
 	}
 	var t TokenClaims
-	if err := json.Unmarshal(raw, &t); err != nil {
+	// A field of an unexpected type (a version as a number, say) is left
+	// empty; json.Unmarshal fills the others and reports it as a type error.
+	var typeErr *json.UnmarshalTypeError
+	if err := json.Unmarshal(raw, &t); err != nil && !errors.As(err, &typeErr) {
 		return TokenClaims{}, fmt.Errorf("azure: registration token is not base64 JSON: %w; pass the token file made on the stamp", err)
 	}
 	if t.CloudID == "" {

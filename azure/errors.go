@@ -122,7 +122,7 @@ func roleFor(permission string) string {
 	case permission == "":
 		return "ask for the Contributor or Owner role"
 	default:
-		return "ask for the " + rolesText(permission) + " role"
+		return "ask for " + askRoles(RolesGranting(permission))
 	}
 }
 

@@ -2,6 +2,7 @@ package azure
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -208,5 +209,25 @@ func TestCloudScope(t *testing.T) {
 	}
 	if _, err := CustomCloud("http://x", "https://y", ""); err == nil {
 		t.Error("CustomCloud with http ARM endpoint: want error")
+	}
+}
+
+func TestParseRegistrationToken(t *testing.T) {
+	c, err := ParseRegistrationToken(string(testutil.ReadShared(t, "tokens", "registration-token-1node.txt")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := TokenClaims{CloudID: "cd613e30-d8f1-4adf-91b7-584a2265b1f5", ObjectID: "1e2feb89-414c-443c-9027-c4d1c386bbc4",
+		BillingModel: "Capacity", AgreementNumber: "EA-1234567", Version: "4.0"}
+	if c != want {
+		t.Errorf("claims:\n got %+v\nwant %+v", c, want)
+	}
+	// A field of another type than expected leaves that field empty only.
+	odd := base64.StdEncoding.EncodeToString([]byte(`{"cloudId":"x","version":4,"usageReportingEnabled":"yes","billingModel":"Development"}`))
+	if c, err := ParseRegistrationToken(odd); err != nil || c.CloudID != "x" || c.BillingModel != "Development" || c.Version != "" {
+		t.Errorf("odd types: got %+v, %v", c, err)
+	}
+	if _, err := ParseRegistrationToken(base64.StdEncoding.EncodeToString([]byte(`{"cloudId":7}`))); err == nil {
+		t.Error("a numeric cloudId was accepted")
 	}
 }

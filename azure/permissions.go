@@ -128,16 +128,15 @@ func RolesGranting(action string) []string {
 	return out
 }
 
-// rolesText names the built-in roles that grant action for advice:
-// "Reader or higher" when reading is all it takes, else "A or B".
-func rolesText(action string) string {
-	roles := RolesGranting(action)
+// askRoles words a request for one of roles, the built-in roles that grant
+// what is missing: "the Contributor or Owner role", or "the Reader role (or
+// any higher one)" when reading is all it takes.
+func askRoles(roles []string) string {
 	switch {
 	case len(roles) == 0:
-		return "a role that grants " + action
+		return "a role that grants it"
 	case roles[0] == "Reader":
-		return "Reader (or any higher role)"
+		return "the Reader role (or any higher one)"
 	}
-	// "Contributor or Owner", "Owner or User Access Administrator".
-	return strings.Join(roles, " or ")
+	return "the " + strings.Join(roles, " or ") + " role"
 }

@@ -86,19 +86,19 @@ func TestRolesGranting(t *testing.T) {
 		want   []string
 		text   string
 	}{
-		{ActionLockWrite, []string{"Owner", "User Access Administrator"}, "Owner or User Access Administrator"},
-		{ActionLockDelete, []string{"Owner", "User Access Administrator"}, "Owner or User Access Administrator"},
-		{ActionLockRead, []string{"Reader", "Contributor", "Owner", "User Access Administrator"}, "Reader (or any higher role)"},
-		{ActionRegistrationWrite, []string{"Contributor", "Owner"}, "Contributor or Owner"},
-		{ActionProviderRegister, []string{"Contributor", "Owner"}, "Contributor or Owner"},
-		{ActionResourceGroupWrite, []string{"Contributor", "Owner"}, "Contributor or Owner"},
-		{ActionRoleDefinitionWrite, []string{"Owner", "User Access Administrator"}, "Owner or User Access Administrator"},
+		{ActionLockWrite, []string{"Owner", "User Access Administrator"}, "the Owner or User Access Administrator role"},
+		{ActionLockDelete, []string{"Owner", "User Access Administrator"}, "the Owner or User Access Administrator role"},
+		{ActionLockRead, []string{"Reader", "Contributor", "Owner", "User Access Administrator"}, "the Reader role (or any higher one)"},
+		{ActionRegistrationWrite, []string{"Contributor", "Owner"}, "the Contributor or Owner role"},
+		{ActionProviderRegister, []string{"Contributor", "Owner"}, "the Contributor or Owner role"},
+		{ActionResourceGroupWrite, []string{"Contributor", "Owner"}, "the Contributor or Owner role"},
+		{ActionRoleDefinitionWrite, []string{"Owner", "User Access Administrator"}, "the Owner or User Access Administrator role"},
 	} {
 		if got := RolesGranting(tc.action); !slices.Equal(got, tc.want) {
 			t.Errorf("RolesGranting(%s) = %v, want %v", tc.action, got, tc.want)
 		}
-		if got := rolesText(tc.action); got != tc.text {
-			t.Errorf("rolesText(%s) = %q, want %q", tc.action, got, tc.text)
+		if got := askRoles(RolesGranting(tc.action)); got != tc.text {
+			t.Errorf("askRoles(RolesGranting(%s)) = %q, want %q", tc.action, got, tc.text)
 		}
 	}
 }

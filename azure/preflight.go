@@ -423,6 +423,9 @@ func (r *Registrar) locationCheck(rep *PreflightReport, locs []SubscriptionLocat
 		c.Status = CheckFail
 		c.Finding = "location " + loc + " is not available in subscription " + r.subscriptionID + " (the module's UnknownResourceGroupLocation)"
 		c.Fix = fmt.Sprintf("pass --location with one of its %d locations: %s%s", len(rep.Locations), strings.Join(names, ", "), more)
+		if len(rep.Locations) == 1 {
+			c.Fix = "pass --location " + names[0] + ", its only location"
+		}
 		return c
 	}
 	rep.Location = deref(l.Name)
@@ -499,11 +502,7 @@ func (r *Registrar) permissionCheck(rep *PreflightReport, name, purpose string, 
 	if strings.Contains(scope, "/resourceGroups/") {
 		on += " or the subscription"
 	}
-	ask := "a role that grants them"
-	if len(roles) > 0 {
-		ask = "the " + strings.Join(roles, " or ") + " role"
-	}
-	c.Fix = "ask for " + ask + " " + on + ", or for the custom role '" + RegistrationRoleName + "' (azs-courier role create)"
+	c.Fix = "ask for " + askRoles(roles) + " " + on + ", or for the custom role '" + RegistrationRoleName + "' (azs-courier role create)"
 	return c
 }
 
