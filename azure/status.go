@@ -30,8 +30,9 @@ type RegistrationStatus struct {
 
 // Status finds the registration req names (see [Registrar.Find]; by token
 // or cloud ID the whole subscription is searched) and reads its lock. With a
-// token it also compares the registration with the token. Only GET requests
-// are sent. A registration that is not there wraps ErrNotFound.
+// token it also compares the registration with the token (by name, a
+// registration of another cloud ID is a *MismatchError, as in Find). Only GET
+// requests are sent. A registration that is not there wraps ErrNotFound.
 func (r *Registrar) Status(ctx context.Context, req FindRequest) (*RegistrationStatus, error) {
 	var claims *TokenClaims
 	if strings.TrimSpace(req.Token) != "" {
