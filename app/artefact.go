@@ -123,6 +123,9 @@ func (s *Service) ReadArtefact(ctx context.Context, src Source, want ArtefactKin
 		return nil, err
 	}
 	v := newView(a, m, src.String())
+	if src.R == nil {
+		v.File = src.Path
+	}
 	if origin != nil {
 		v.Origin = origin
 		v.Fields = append(v.Fields, Field{"Signed by", origin.String()})

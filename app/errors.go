@@ -58,6 +58,14 @@ type ErrorView struct {
 	Integrity bool // an integrity or identity check failed (exit status 3 in the CLI)
 }
 
+// Sentence returns the reason and the fix as one line for a status label.
+func (v ErrorView) Sentence() string {
+	if v.Fix == "" {
+		return v.Reason
+	}
+	return v.Reason + ". " + strings.ToUpper(v.Fix[:1]) + v.Fix[1:] + "."
+}
+
 // packageTags are the prefixes Go packages put on their errors, which
 // say nothing to the person reading the reason (the details keep them).
 var packageTags = strings.NewReplacer("psrp: ", "", "wsman: ", "", "courier: ", "", "qr: ", "", "azure: ", "", "pep: ", "", "app: ", "")

@@ -56,6 +56,7 @@ type ArtefactView struct {
 	Source       string  // where it came from: a file, "paste", "QR codes", the PEP, Azure
 	Manifest     string  // "matches …", "none beside the file", or "" when not read from a file
 	Origin       *Origin // who signed the manifest; nil without one
+	File         string  // the file it was read from; "" for a paste, QR codes or a stream
 	Fields       []Field
 
 	a *courier.Artefact
@@ -68,6 +69,9 @@ func (v *ArtefactView) Summary() Summary {
 	s.Origin = v.Origin
 	return s
 }
+
+// HasManifest reports whether a manifest lay beside the file and matched.
+func (v *ArtefactView) HasManifest() bool { return v.m != nil }
 
 // SHA256Groups returns the hash in groups of four for reading aloud.
 func (v *ArtefactView) SHA256Groups() string { return GroupHash(v.SHA256) }

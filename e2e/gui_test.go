@@ -64,7 +64,7 @@ func startXvfb(t *testing.T) string {
 
 // tourShots are the screens ui.Tour photographs: every step of both sides.
 var tourShots = []string{"start", "disconnected-connect", "disconnected-connect-error", "disconnected-token", "disconnected-review",
-	"disconnected-export", "disconnected-export-saved", "disconnected-qr", "connected-signin", "connected-subscription",
+	"disconnected-export", "disconnected-export-review", "disconnected-export-saved", "disconnected-qr", "connected-signin", "connected-subscription",
 	"connected-registrations", "connected-import-partial", "connected-review", "connected-register", "connected-key",
 	"connected-export", "disconnected-import", "disconnected-activate", "disconnected-done", "disconnected-remove-activation", "history"}
 

@@ -57,6 +57,7 @@ type ConnectedScreen struct {
 
 	// import, review
 	Import     *importPanel
+	Receipt    *receiptPanel // records the token's arrival, prints its custody sheet
 	ToRegister *widget.Button
 
 	// register
@@ -142,9 +143,11 @@ func newConnectedScreen(u *UI, svc *app.Service, t *app.Training) *ConnectedScre
 	}
 
 	c.Import = newImportPanel(u, svc, app.KindToken)
+	c.Receipt = newReceiptPanel(u, svc)
 	c.Import.Imported = func(v *app.ArtefactView) {
 		if c.token != v {
 			c.token = v
+			c.Receipt.SetArtefact(v)
 			c.reg, c.key = app.RegistrationView{}, nil
 			c.Steps.Forget(StepImport)
 			c.Name.SetText("")
@@ -437,7 +440,7 @@ func (c *ConnectedScreen) showReview() {
 	c.show(StepReview,
 		heading("Review the registration token"),
 		note("Compare the SHA-256 with the one the disconnected site reads to you."),
-		reviewCard(c.token), footer{container.NewHBox(c.Back, c.ToRegister)})
+		reviewCard(c.token), c.Receipt.Object(), footer{container.NewHBox(c.Back, c.ToRegister)})
 }
 
 func (c *ConnectedScreen) showRegister() {

@@ -76,6 +76,7 @@ type DisconnectedScreen struct {
 
 	// import, check, activate
 	Import       *importPanel
+	Receipt      *receiptPanel // records the key's arrival, prints its custody sheet
 	KeyCheck     *widget.Label
 	Activate     *widget.Button
 	activateTask *taskPanel
@@ -158,6 +159,7 @@ func newDisconnectedScreen(u *UI, svc *app.Service, t *app.Training) *Disconnect
 	d.ToImport = widget.NewButtonWithIcon("Next: import the activation key", theme.NavigateNextIcon(), d.showImport)
 	d.Import = newImportPanel(u, svc, app.KindKey)
 	d.Import.Imported = d.onKeyImported
+	d.Receipt = newReceiptPanel(u, svc)
 	d.Activate = widget.NewButtonWithIcon("Activate the stamp", theme.ConfirmIcon(), d.onActivate)
 	d.Activate.Importance = widget.HighImportance
 
@@ -591,6 +593,7 @@ func (d *DisconnectedScreen) onKeyImported(v *app.ArtefactView) {
 	d.KeyCheck.SetText(fmt.Sprintf("Checks passed: it is an activation key; its cloud ID %s is this stamp's; manifest: %s.",
 		v.CloudID, orNone(v.Manifest)))
 	d.Steps.Forget(StepImport)
+	d.Receipt.SetArtefact(v)
 	d.activateTask.Reset()
 	d.Activate.Enable()
 	d.showActivate()
@@ -599,7 +602,7 @@ func (d *DisconnectedScreen) onKeyImported(v *app.ArtefactView) {
 func (d *DisconnectedScreen) showActivate() {
 	d.show(StepActivate,
 		heading("Check and activate"),
-		reviewCard(d.key), d.KeyCheck,
+		reviewCard(d.key), d.KeyCheck, d.Receipt.Object(),
 		footer{note("Activation can take up to 30 minutes. If you cancel it, the stamp may still finish it on its own.")},
 		d.activateTask.More(),
 		footer{container.NewHBox(d.Back, d.Activate)}, footer{d.activateTask.Status()})

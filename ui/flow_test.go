@@ -24,11 +24,15 @@ func newTestUI(t *testing.T) (*UI, fyne.Window) {
 	return newTestUIOn(t, test.NewTempApp(t))
 }
 
-// newTestUIOn builds the GUI on app a (its preferences carried over).
-func newTestUIOn(t *testing.T, a fyne.App) (*UI, fyne.Window) {
+// newTestUIOn builds the GUI on app a (its preferences carried over);
+// each of set adjusts its environment first.
+func newTestUIOn(t *testing.T, a fyne.App, set ...func(*app.Env)) (*UI, fyne.Window) {
 	t.Helper()
 	env := app.SystemEnv(app.BuildInfo{Version: "0.1.0-test"})
 	env.ConfigDir = filepath.Join(t.TempDir(), "config")
+	for _, f := range set {
+		f(env)
+	}
 	w := test.NewTempWindow(t, nil)
 	u := New(a, w, app.NewService(env), app.GUIOptions{})
 	hold(t, u)
@@ -42,8 +46,12 @@ func newTestUIOn(t *testing.T, a fyne.App) (*UI, fyne.Window) {
 func hold(t *testing.T, u *UI) {
 	u.thread.mu.Lock()
 	t.Cleanup(func() {
+		u.Close() // cancels the workers still running
 		u.thread.mu.Unlock()
-		u.Close()
+		// Their last updates run now; none may outlive the test and touch
+		// Fyne while the next test does.
+		u.thread.tasks.Wait()
+		u.Wait()
 	})
 }
 

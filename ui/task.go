@@ -19,7 +19,10 @@ import (
 // uiThread applies changes from goroutines on the UI thread with fyne.Do,
 // one at a time: Fyne's test driver runs fyne.Do on the calling goroutine,
 // so without the lock two workers could lay out text at once.
-type uiThread struct{ mu sync.Mutex }
+type uiThread struct {
+	mu    sync.Mutex
+	tasks sync.WaitGroup // workers started by taskPanel.run, until their last update is shown
+}
 
 // Do runs f on the UI thread.
 func (th *uiThread) Do(f func()) {
@@ -206,8 +209,13 @@ func (p *taskPanel) run(parent context.Context, title string, cancellable bool, 
 		p.th.Do(func() { p.apply(ev) })
 	}
 	ticking := make(chan struct{})
-	go p.tick(ticking)
+	p.th.tasks.Add(2)
 	go func() {
+		defer p.th.tasks.Done()
+		p.tick(ticking)
+	}()
+	go func() {
+		defer p.th.tasks.Done()
 		err := work(ctx, progress)
 		cancelled := ctx.Err() != nil // by the Cancel button or the window
 		cancel()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -101,6 +102,16 @@ func (u *UI) Tour(ctx context.Context, shot func(name string) error, roundTripDo
 	tap(d.ToExport)
 	settle()
 	if err := shot("disconnected-export"); err != nil {
+		return st, err
+	}
+	// The release review, at the end of the step's scrolling part.
+	do(func() {
+		d.Export.Reviewers.SetText("A. Officer\nB. Lead")
+		d.Export.Ticket.SetText("CHG-4711")
+		scrollToBottom(d.Object())
+	})
+	settle()
+	if err := shot("disconnected-export-review"); err != nil {
 		return st, err
 	}
 	do(func() { d.Export.Sheet.SetChecked(true) })
@@ -244,4 +255,20 @@ func (u *UI) Tour(ctx context.Context, shot func(name string) error, roundTripDo
 		return st, err
 	}
 	return st, nil
+}
+
+// scrollToBottom scrolls the first scrolling container in o to its end.
+func scrollToBottom(o fyne.CanvasObject) bool {
+	switch v := o.(type) {
+	case *container.Scroll:
+		v.ScrollToBottom()
+		return true
+	case *fyne.Container:
+		for _, c := range v.Objects {
+			if scrollToBottom(c) {
+				return true
+			}
+		}
+	}
+	return false
 }

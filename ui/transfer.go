@@ -71,9 +71,17 @@ type exportPanel struct {
 	Result    *widget.Label
 	OpenSheet *widget.Button // opens the saved A4 sheet in the system's viewer, to print it
 	sheet     string
-	task      *taskPanel
-	Player    *qrPlayer
-	qrDialog  dialog.Dialog // the codes, over the window, while shown
+
+	// The release review, recorded in the manifest and the ledger; the site
+	// policy may require it.
+	Reviewers  *widget.Entry // one name a line
+	Ticket     *widget.Entry
+	Media      *widget.Entry
+	PolicyNote *widget.Label  // what the site policy asks, if there is one
+	Custody    *widget.Button // prints the custody sheet of the file saved
+	task       *taskPanel
+	Player     *qrPlayer
+	qrDialog   dialog.Dialog // the codes, over the window, while shown
 
 	places  []string // paths, in the order of Places.Options
 	saved   string   // the file last saved, while the target is still it
@@ -103,16 +111,35 @@ func newExportPanel(u *UI, svc *app.Service) *exportPanel {
 	e.Save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), e.onSave)
 	e.Save.Importance = widget.HighImportance
 	e.ShowQR = widget.NewButtonWithIcon("Show QR codes", theme.VisibilityIcon(), e.onShowQR)
-	e.OpenSheet = widget.NewButtonWithIcon("Open the A4 sheet to print", theme.DocumentPrintIcon(), e.onOpenSheet)
+	e.OpenSheet = widget.NewButtonWithIcon("Print the A4 QR sheet", theme.DocumentPrintIcon(), e.onOpenSheet)
 	e.OpenSheet.Hide()
+	e.Custody = widget.NewButtonWithIcon("Print the custody sheet", theme.DocumentIcon(), e.onCustody)
+	e.Custody.Hide()
+	e.Reviewers = widget.NewMultiLineEntry()
+	e.Reviewers.SetPlaceHolder("one name a line")
+	e.Reviewers.SetMinRowsVisible(2)
+	e.Ticket = widget.NewEntry()
+	e.Ticket.SetPlaceHolder("e.g. CHG-4711")
+	e.Media = widget.NewEntry()
+	e.Media.SetPlaceHolder("the drive's label and serial, when it is a removable drive")
+	for _, en := range []*widget.Entry{e.Reviewers, e.Ticket, e.Media} {
+		en.OnChanged = func(string) { e.checkTarget() }
+	}
+	e.QRFiles.OnChanged = func(bool) { e.checkTarget() }
+	e.Sheet.OnChanged = func(bool) { e.checkTarget() }
+	e.PolicyNote = widget.NewLabel("")
+	e.PolicyNote.Wrapping = fyne.TextWrapWord
 	e.box = container.NewVBox(
 		widget.NewLabelWithStyle("Save to", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		e.Places, e.Where, e.Choose,
 		widget.NewForm(widget.NewFormItem("File name", e.FileName)),
 		e.QRFiles, e.Sheet,
-		e.Result, container.NewHBox(e.OpenSheet), e.task.More(),
+		widget.NewLabelWithStyle("Release review", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		e.PolicyNote,
+		widget.NewForm(widget.NewFormItem("Reviewed by", e.Reviewers), widget.NewFormItem("Change ticket", e.Ticket), widget.NewFormItem("Medium", e.Media)),
+		e.task.More(),
 	)
-	e.actions = container.NewVBox(container.NewHBox(e.Save, e.Replace, e.ShowQR), e.Exists, e.task.Status())
+	e.actions = container.NewVBox(container.NewHBox(e.Save, e.Replace, e.ShowQR, e.OpenSheet, e.Custody), e.Exists, e.Result, e.task.Status())
 	return e
 }
 
@@ -127,9 +154,11 @@ func (e *exportPanel) Actions() fyne.CanvasObject { return e.actions }
 func (e *exportPanel) SetArtefact(v *app.ArtefactView) {
 	e.artefact = v
 	e.saved = ""
-	e.Result.SetText("")
+	setShown(e.Result, "")
 	e.sheet = ""
 	e.OpenSheet.Hide()
+	e.Custody.Hide()
+	e.PolicyNote.SetText(policyNote(e.svc))
 	e.task.Reset() // the last artefact's "done" is not this one's
 	e.stopPlayer()
 	if v != nil {
@@ -158,30 +187,36 @@ func (e *exportPanel) checkTarget() {
 	name := strings.TrimSpace(e.FileName.Text)
 	switch {
 	case name == "":
-		e.Exists.SetText("Enter a file name.")
+		setShown(e.Exists, "Enter a file name.")
 		e.Save.Disable()
 		e.Replace.Hide()
 		return
 	case strings.ContainsAny(name, `/\:*?"<>|`) || name == "." || name == "..":
-		e.Exists.SetText("The file name cannot hold / \\ : * ? \" < > or |.")
+		setShown(e.Exists, "The file name cannot hold / \\ : * ? \" < > or |.")
 		e.Save.Disable()
 		e.Replace.Hide()
 		return
 	}
 	if t := e.target(); t != "" && t == e.saved {
-		e.Exists.SetText("")
+		setShown(e.Exists, "")
 		e.Replace.Hide()
 		e.Save.Disable() // saved here just now; another name saves another copy
 		return
 	}
+	if err := e.checkPolicy(e.routes()...); err != nil {
+		setShown(e.Exists, app.Explain(err).Sentence())
+		e.Save.Disable()
+		e.Replace.Hide()
+		return
+	}
 	if x, ok := app.Existing(e.target()); ok {
-		e.Exists.SetText(fmt.Sprintf("%s already exists there: %s written %s. Enter another file name, or replace it.",
+		setShown(e.Exists, fmt.Sprintf("%s already exists there: %s written %s. Enter another file name, or replace it.",
 			name, x.What, app.FormatTime(x.Written)))
 		e.Save.Disable()
 		e.Replace.Show()
 		return
 	}
-	e.Exists.SetText("")
+	setShown(e.Exists, "")
 	e.Replace.Hide()
 	if !e.task.Running() {
 		e.Save.Enable()
@@ -280,15 +315,81 @@ func (e *exportPanel) onChoose() {
 	d.Show()
 }
 
+// setShown sets l's text and hides it while it is empty, so that an empty
+// message takes no room in a step's footer.
+func setShown(l *widget.Label, text string) {
+	l.SetText(text)
+	if text == "" {
+		l.Hide()
+	} else {
+		l.Show()
+	}
+}
+
+// review returns the release review as entered.
+func (e *exportPanel) review() app.Review {
+	return app.Review{Reviewers: strings.Split(e.Reviewers.Text, "\n"), Ticket: e.Ticket.Text, Media: e.Media.Text}
+}
+
+// routes returns the routes a save takes with the options chosen.
+func (e *exportPanel) routes() []string {
+	rs := []string{app.RouteFile}
+	if e.QRFiles.Checked {
+		rs = append(rs, app.RouteQRScreen)
+	}
+	if e.Sheet.Checked {
+		rs = append(rs, app.RoutePaper)
+	}
+	return rs
+}
+
+// checkPolicy asks the site policy about a release by routes with the
+// review entered.
+func (e *exportPanel) checkPolicy(routes ...string) error {
+	for _, r := range routes {
+		if err := e.svc.CheckRelease(r, e.review(), e.target()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// policyNote says what the site policy asks of a release, or that there
+// is none.
+func policyNote(svc *app.Service) string {
+	p, err := svc.Policy()
+	switch {
+	case err != nil:
+		return app.Explain(err).Sentence()
+	case p.Path == "":
+		return "No site policy applies: the review is recorded when given."
+	}
+	var needs []string
+	if p.MinReviewers > 0 {
+		needs = append(needs, fmt.Sprintf("%d reviewer(s)", p.MinReviewers))
+	}
+	if p.RequireTicket {
+		needs = append(needs, "a change ticket")
+	}
+	if p.RequireMedia {
+		needs = append(needs, "the medium's ID")
+	}
+	s := "The site policy (" + p.Path + ") allows " + strings.Join(p.Routes, ", ")
+	if len(needs) > 0 {
+		s += " and needs " + strings.Join(needs, ", ")
+	}
+	return s + "."
+}
+
 func (e *exportPanel) onSave() { e.save(false) }
 
 func (e *exportPanel) save(replace bool) {
 	dir := e.selectedDir()
 	req := app.ExportRequest{Artefact: e.artefact, Dir: dir, FileName: strings.TrimSpace(e.FileName.Text),
-		QR: e.QRFiles.Checked, Sheet: e.Sheet.Checked, Force: replace}
+		QR: e.QRFiles.Checked, Sheet: e.Sheet.Checked, Force: replace, Review: e.review()}
 	e.Save.Disable()
 	e.Replace.Hide()
-	e.Result.SetText("")
+	setShown(e.Result, "")
 	e.task.run(e.u.ctx, "Saving the "+e.artefact.Kind.Title(), false, func(ctx context.Context, progress func(app.Event)) error {
 		res, err := e.svc.Export(ctx, req, progress)
 		if err == nil {
@@ -313,20 +414,23 @@ func (e *exportPanel) isDrive(dir string) bool {
 }
 
 func (e *exportPanel) showResult(res app.ExportResult) {
-	lines := []string{"Saved and read back: " + res.File, "Manifest: " + filepath.Base(res.Manifest)}
+	// One short paragraph: it shows in the step's footer, beside the
+	// buttons to print the sheets, where it stays in view.
+	parts := []string{"its manifest"}
 	if len(res.QRFiles) > 0 {
-		lines = append(lines, fmt.Sprintf("%d QR image(s) in %s", len(res.QRFiles), filepath.Dir(res.QRFiles[0])))
+		parts = append(parts, fmt.Sprintf("%d QR images in %s", len(res.QRFiles), filepath.Base(filepath.Dir(res.QRFiles[0]))))
 	}
 	if res.Sheet != "" {
-		lines = append(lines, "A4 sheet: "+res.Sheet+" (print it at 100 %)")
+		parts = append(parts, "the A4 sheet "+filepath.Base(res.Sheet)+" (print it at 100 %)")
 	}
-	e.Result.SetText(strings.Join(lines, "\n"))
+	setShown(e.Result, "Saved and read back: "+res.File+", with "+strings.Join(parts, ", ")+".")
 	e.sheet = res.Sheet
 	if res.Sheet != "" {
 		e.OpenSheet.Show()
 	} else {
 		e.OpenSheet.Hide()
 	}
+	e.Custody.Show()
 	if e.Saved != nil {
 		e.Saved(res)
 	}
@@ -336,14 +440,30 @@ func (e *exportPanel) onOpenSheet() {
 	if e.sheet == "" {
 		return
 	}
-	p := filepath.ToSlash(e.sheet)
+	if err := openFile(e.u, e.sheet); err != nil {
+		e.task.showError(err)
+	}
+}
+
+// onCustody writes the custody sheet of the file just saved beside it and
+// opens it to print.
+func (e *exportPanel) onCustody() {
+	if e.saved == "" {
+		return
+	}
+	printCustodySheet(e.u, e.svc, e.task, e.saved, e.Result)
+}
+
+// openFile opens path in the system's viewer.
+func openFile(u *UI, path string) error {
+	p := filepath.ToSlash(path)
 	if !strings.HasPrefix(p, "/") {
 		p = "/" + p // C:/… on Windows
 	}
-	u := &url.URL{Scheme: "file", Path: p}
-	if err := e.u.fyneApp.OpenURL(u); err != nil {
-		e.task.showError(fmt.Errorf("open %s: %w; open it from the folder and print it at 100 %%", e.sheet, err))
+	if err := u.fyneApp.OpenURL(&url.URL{Scheme: "file", Path: p}); err != nil {
+		return fmt.Errorf("open %s: %w; open it from the folder and print it at 100 %%", path, err)
 	}
+	return nil
 }
 
 // onShowQR shows the codes over the window, as large as it allows, for a
@@ -351,6 +471,10 @@ func (e *exportPanel) onOpenSheet() {
 func (e *exportPanel) onShowQR() {
 	if e.Player != nil {
 		e.stopPlayer()
+		return
+	}
+	if err := e.checkPolicy(app.RouteQRScreen); err != nil {
+		e.task.showError(err)
 		return
 	}
 	codes, err := e.artefact.QRCodes()
