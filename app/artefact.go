@@ -51,7 +51,7 @@ func (s Source) file() string {
 // apply; inspecting a file, or encoding one to send it, is not an import.
 func importStep(step string) bool {
 	switch step {
-	case "inspect", "qr encode", stepSheet:
+	case "inspect", "qr encode", stepSheet, "preflight", "verify":
 		return false
 	}
 	return true

@@ -208,14 +208,22 @@ func (c *Connected) registrar(subscription string, progress func(Event)) (*azure
 	})
 }
 
-// DefaultRegistrationName returns the registration name the GUI proposes
-// for a cloud ID: "azurestack-" and the ID's first group.
+// DefaultRegistrationName returns the registration name proposed for a
+// cloud ID, as the PowerShell module's older versions defaulted it:
+// "AzureStack-<CloudId>".
 func DefaultRegistrationName(cloudID string) string {
-	first, _, _ := strings.Cut(strings.ToLower(cloudID), "-")
-	if first == "" {
-		return "azurestack"
+	id := strings.ToLower(strings.TrimSpace(cloudID))
+	if id == "" {
+		return "AzureStack"
 	}
-	return "azurestack-" + first
+	return "AzureStack-" + id
+}
+
+// RenewalRegistrationName returns the name for a renewal's new
+// registration made on day: the default name with the date, since a
+// capacity registration's name cannot be reused once its term has ended.
+func RenewalRegistrationName(cloudID string, day time.Time) string {
+	return DefaultRegistrationName(cloudID) + "-" + day.UTC().Format("20060102")
 }
 
 // RegisterRequest says which token to register where.
@@ -225,6 +233,12 @@ type RegisterRequest struct {
 	Name          string
 	ResourceGroup string // "" means azurestack
 	Location      string // "" means the cloud's default
+	// Checked is the preflight the caller ran and showed for this request;
+	// when nil, Register runs it first. A failed check stops the
+	// registration before anything is written.
+	Checked *PreflightReport
+	// Replaces names the registration a renewal removes first.
+	Replaces *RegistrationView
 }
 
 // RegistrationView is a registration resource as the GUI shows it; its
@@ -260,6 +274,16 @@ func (c *Connected) Register(ctx context.Context, req RegisterRequest, progress 
 		return RegistrationView{}, azureError(err)
 	}
 	if err := c.svc.env.checkLedger(); err != nil {
+		return RegistrationView{}, err
+	}
+	rep := req.Checked
+	if rep == nil {
+		if rep, err = c.Preflight(ctx, PreflightRequest{Subscription: req.Subscription, Token: req.Token, Name: req.Name,
+			ResourceGroup: req.ResourceGroup, Location: req.Location, Replaces: req.Replaces}, progress); err != nil {
+			return RegistrationView{}, err
+		}
+	}
+	if err := rep.Err(); err != nil {
 		return RegistrationView{}, err
 	}
 	a := req.Token.a

@@ -78,12 +78,15 @@ func TestParseHostsAndRegistrationName(t *testing.T) {
 		t.Errorf("ParseHosts: got %v, want %v", got, want)
 	}
 	for in, want := range map[string]string{
-		"B8A1ABCD-1a69-46c7-8da4-f9fc3c6da5d7": "azurestack-b8a1abcd",
-		"":                                     "azurestack",
+		"B8A1ABCD-1a69-46c7-8da4-f9fc3c6da5d7": "AzureStack-b8a1abcd-1a69-46c7-8da4-f9fc3c6da5d7",
+		"":                                     "AzureStack",
 	} {
 		if got := DefaultRegistrationName(in); got != want {
 			t.Errorf("DefaultRegistrationName(%q) = %q, want %q", in, got, want)
 		}
+	}
+	if got := RenewalRegistrationName("b8a1abcd-1a69-46c7-8da4-f9fc3c6da5d7", time.Date(2027, 11, 30, 23, 0, 0, 0, time.UTC)); got != "AzureStack-b8a1abcd-1a69-46c7-8da4-f9fc3c6da5d7-20271130" {
+		t.Errorf("RenewalRegistrationName = %q", got)
 	}
 }
 

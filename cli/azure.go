@@ -142,7 +142,7 @@ creates or updates the resource group, PUTs the registration (api-version
 RegistrationResourceLock), as Register-AzsEnvironment does. Before any write it
 checks that no other registration holds the token's cloud ID. Running it again
 with the same token and name succeeds without change.`,
-		Example: `  azs-courier register --token registration-token.txt --name azurestack-cd613e30
+		Example: `  azs-courier register --token registration-token.txt --name AzureStack-cd613e30-d8f1-4adf-91b7-584a2265b1f5
   azs-courier register --token - --name hub01 --resource-group azurestack --subscription 00000000-...`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -219,7 +219,7 @@ func newActivationKeyCmd(env *Env) *cobra.Command {
 getactivationkey, api-version 2017-06-01), checks that the key carries the
 registration's cloud ID, name and resource group, and writes it atomically with
 its manifest. With --qr it also saves the key as QR frames (PNG files).`,
-		Example: `  azs-courier activation-key --name azurestack-cd613e30 --out activation-key.txt
+		Example: `  azs-courier activation-key --name AzureStack-cd613e30-d8f1-4adf-91b7-584a2265b1f5 --out activation-key.txt
   azs-courier activation-key --name hub01 --out E:\activation-key.txt --qr E:\key-qr`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -307,7 +307,7 @@ func newUnregisterCmd(env *Env) *cobra.Command {
 of a registration token or given directly (searched in the whole subscription),
 removes its lock, deletes it and checks that it is gone. It asks before deleting
 unless --yes is given.`,
-		Example: `  azs-courier unregister --name azurestack-cd613e30
+		Example: `  azs-courier unregister --name AzureStack-cd613e30-d8f1-4adf-91b7-584a2265b1f5
   azs-courier unregister --token registration-token.txt --yes
   azs-courier unregister --cloud-id cd613e30-d8f1-4adf-91b7-584a2265b1f5`,
 		Args: usageArgs(cobra.NoArgs),
