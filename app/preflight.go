@@ -17,6 +17,8 @@ type (
 	PreflightReport = azure.PreflightReport
 	// PreflightCheck is one check of a PreflightReport.
 	PreflightCheck = azure.Check
+	// CheckStatus is a check's outcome: CheckPass, CheckWarn or CheckFail.
+	CheckStatus = azure.CheckStatus
 )
 
 // Check outcomes.

@@ -23,6 +23,10 @@ type TrainingOptions struct {
 	ActivationDelay time.Duration
 	// Nodes is the simulated stamp's node count (default 4).
 	Nodes int
+	// AzureDenied are actions the simulated Azure's caller may not perform
+	// (e.g. Microsoft.Authorization/locks/write), to rehearse a preflight
+	// that fails; none by default (the caller is Owner).
+	AzureDenied []string
 	// Logger receives what is worth showing with --verbose, such as a
 	// training folder that could not be removed; nil discards it.
 	Logger *slog.Logger
@@ -78,7 +82,11 @@ func StartTraining(o TrainingOptions) (*Training, error) {
 		t.Close()
 		return nil, fmt.Errorf("start the simulated stamp: %w", err)
 	}
-	t.az, err = azuresim.Start(azuresim.Options{ProviderRegisteringPolls: 1})
+	azo := azuresim.Options{ProviderRegisteringPolls: 1}
+	if len(o.AzureDenied) > 0 {
+		azo.Permissions = []azuresim.Permission{azuresim.OwnerExcept(o.AzureDenied...)}
+	}
+	t.az, err = azuresim.Start(azo)
 	if err != nil {
 		t.Close()
 		return nil, fmt.Errorf("start the simulated Azure: %w", err)

@@ -64,6 +64,15 @@ type ConnectedScreen struct {
 	Name, ResourceGroup, Location *widget.Entry
 	Register                      *widget.Button
 	registerTask                  *taskPanel
+	// The checks before registering (preflight), run when the step opens
+	// and again with Check; Register needs a passing one for the values
+	// on screen.
+	Check     *widget.Button
+	Checks    *fyne.Container // one row a check: outcome, finding, fix
+	CheckNote *widget.Label
+	checked   *app.PreflightReport
+	checkedAs app.RegisterRequest // the values it was run for
+	checkTask *taskPanel
 
 	// key, export
 	GetKey  *widget.Button
@@ -162,6 +171,14 @@ func newConnectedScreen(u *UI, svc *app.Service, t *app.Training) *ConnectedScre
 	c.Location = widget.NewEntry()
 	c.Register = widget.NewButtonWithIcon("Register in Azure", theme.UploadIcon(), c.onRegister)
 	c.Register.Importance = widget.HighImportance
+	c.Check = widget.NewButtonWithIcon("Check again", theme.SearchIcon(), c.runChecks)
+	c.Checks = container.NewVBox()
+	c.CheckNote = widget.NewLabel("")
+	c.CheckNote.Wrapping = fyne.TextWrapWord
+	c.checkTask = newTaskPanel(u.thread)
+	for _, e := range []*widget.Entry{c.Name, c.ResourceGroup, c.Location} {
+		e.OnChanged = func(string) { c.updateRegister() }
+	}
 
 	c.GetKey = widget.NewButtonWithIcon("Get the activation key", theme.DownloadIcon(), c.onGetKey)
 	c.GetKey.Importance = widget.HighImportance
@@ -457,13 +474,113 @@ func (c *ConnectedScreen) showRegister() {
 			widget.NewFormItem("Registration name", c.Name),
 			widget.NewFormItem("Resource group", c.ResourceGroup),
 			widget.NewFormItem("Location", c.Location)),
+		widget.NewLabelWithStyle("Checks before registering", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		c.CheckNote, c.Checks, c.checkTask.More(),
 		c.registerTask.More(),
-		footer{container.NewHBox(c.Back, c.Register)}, footer{c.registerTask.Status()})
+		footer{container.NewHBox(c.Back, c.Check, c.Register)}, footer{c.checkTask.Status()}, footer{c.registerTask.Status()})
+	c.runChecks()
+}
+
+// registerRequest returns the registration the values on screen describe.
+func (c *ConnectedScreen) registerRequest() app.RegisterRequest {
+	return app.RegisterRequest{Token: c.token, Subscription: c.subscription(), Name: strings.TrimSpace(c.Name.Text),
+		ResourceGroup: strings.TrimSpace(c.ResourceGroup.Text), Location: strings.TrimSpace(c.Location.Text)}
+}
+
+// runChecks runs the preflight for the values on screen and lists its
+// checks; Register is enabled when none failed.
+func (c *ConnectedScreen) runChecks() {
+	req := c.registerRequest()
+	conn := c.conn
+	c.checked = nil
+	c.Checks.Objects = nil
+	c.Checks.Refresh()
+	c.CheckNote.SetText("Reading the subscription, permissions and names; nothing is changed.")
+	c.updateRegister()
+	var rep *app.PreflightReport
+	c.checkTask.run(c.u.ctx, "Checking", true, func(ctx context.Context, progress func(app.Event)) error {
+		var err error
+		rep, err = conn.Preflight(ctx, app.PreflightRequest{Subscription: req.Subscription, Token: req.Token, Name: req.Name,
+			ResourceGroup: req.ResourceGroup, Location: req.Location}, progress)
+		return err
+	}, func(err error) {
+		if err != nil {
+			c.CheckNote.SetText("The checks could not run; see below, then Check again.")
+			return
+		}
+		c.checked, c.checkedAs = rep, req
+		c.showChecks(rep)
+		c.updateRegister()
+	})
+}
+
+// showChecks lists a report's checks, failures first.
+func (c *ConnectedScreen) showChecks(rep *app.PreflightReport) {
+	var rows []fyne.CanvasObject
+	add := func(ch app.PreflightCheck) {
+		icon := theme.ConfirmIcon()
+		switch ch.Status {
+		case app.CheckWarn:
+			icon = theme.WarningIcon()
+		case app.CheckFail:
+			icon = theme.ErrorIcon()
+		}
+		text := app.Printable(ch.Finding)
+		if ch.Fix != "" && ch.Status != app.CheckPass {
+			text += "\nFix: " + app.Printable(ch.Fix)
+		}
+		l := widget.NewLabel(text)
+		l.Wrapping = fyne.TextWrapWord
+		if ch.Status == app.CheckFail {
+			l.Importance = widget.DangerImportance
+		}
+		rows = append(rows, container.NewBorder(nil, nil, container.NewVBox(widget.NewIcon(icon)), nil, l))
+	}
+	for _, s := range []app.CheckStatus{app.CheckFail, app.CheckWarn, app.CheckPass} {
+		for _, ch := range rep.Checks {
+			if ch.Status == s {
+				add(ch)
+			}
+		}
+	}
+	c.Checks.Objects = rows
+	c.Checks.Refresh()
+	switch n := len(rep.Failed()); {
+	case n > 0:
+		c.CheckNote.SetText(fmt.Sprintf("%d check(s) failed: registering would fail. Fix them (or change the values above), then Check again.", n))
+	default:
+		c.CheckNote.SetText(fmt.Sprintf("Signed in as %s, subscription %s. Nothing stands in the way.", app.Printable(rep.Account), app.Printable(firstOf(rep.SubscriptionName, rep.SubscriptionID))))
+	}
+}
+
+func firstOf(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// updateRegister enables Register when a passing check was made for the
+// values on screen.
+func (c *ConnectedScreen) updateRegister() {
+	req := c.registerRequest()
+	ok := c.checked != nil && c.checked.OK() && c.checkedAs.Name == req.Name && c.checkedAs.ResourceGroup == req.ResourceGroup &&
+		c.checkedAs.Location == req.Location && c.checkedAs.Token == req.Token
+	if c.checked != nil && !ok && c.checked.OK() {
+		c.CheckNote.SetText("The values changed since the check: Check again.")
+	}
+	if ok && !c.registerTask.Running() {
+		c.Register.Enable()
+	} else {
+		c.Register.Disable()
+	}
 }
 
 func (c *ConnectedScreen) onRegister() {
-	req := app.RegisterRequest{Token: c.token, Subscription: c.subscription(), Name: strings.TrimSpace(c.Name.Text),
-		ResourceGroup: strings.TrimSpace(c.ResourceGroup.Text), Location: strings.TrimSpace(c.Location.Text)}
+	req := c.registerRequest()
+	if c.checked != nil && c.checkedAs.Name == req.Name {
+		req.Checked = c.checked
+	}
 	conn := c.conn
 	c.Register.Disable()
 	var reg app.RegistrationView
@@ -472,7 +589,7 @@ func (c *ConnectedScreen) onRegister() {
 		reg, err = conn.Register(ctx, req, progress)
 		return err
 	}, func(err error) {
-		c.Register.Enable()
+		c.updateRegister()
 		if err != nil {
 			return
 		}

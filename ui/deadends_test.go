@@ -580,3 +580,38 @@ func TestStartScreenFocusesTheLastSide(t *testing.T) {
 		t.Errorf("focused %v after choosing the connected side, want its button", got)
 	}
 }
+
+// TestRegisterStopsAtAFailedCheck: with a caller who may not write locks,
+// the register step lists the failed check with its fix, and Register
+// stays disabled, so nothing half-done is left in Azure.
+func TestRegisterStopsAtAFailedCheck(t *testing.T) {
+	u, _ := newTestUI(t)
+	u.trainingOpts.AzureDenied = []string{"Microsoft.Authorization/locks/write"}
+	test.Tap(u.Training)
+	waitFor(t, u, "the simulators", u.TrainingReady)
+	d, c := u.TrainingDisc, u.TrainingConn
+	test.Tap(d.Connect)
+	waitFor(t, u, "the token form", func() bool { return d.Step() == StepToken })
+	d.Billing.SetSelected("Development")
+	test.Tap(d.CreateToken)
+	waitFor(t, u, "the token", func() bool { return d.Step() == StepReview })
+	u.TrainingTabs.SelectIndex(1)
+	test.Tap(c.SignIn)
+	waitFor(t, u, "the subscription picker", func() bool { return c.ToImport.Visible() && c.Subscription.Selected != "" })
+	test.Tap(c.ToImport)
+	c.Import.Paste.SetText(d.token.Text())
+	test.Tap(c.Import.Read)
+	waitFor(t, u, "the token review", func() bool { return c.Step() == StepReview })
+	test.Tap(c.ToRegister)
+	waitFor(t, u, "the checks", func() bool { return c.checked != nil })
+	if !c.Register.Disabled() {
+		t.Error("Register is enabled after a failed check")
+	}
+	txt := textOf(c.Checks)
+	if !strings.Contains(c.CheckNote.Text, "1 check(s) failed") || !strings.Contains(txt, "locks/write") || !strings.Contains(txt, "Fix: ") || !strings.Contains(txt, "Owner") {
+		t.Errorf("note %q, checks %q: want the failed lock check with its fix", c.CheckNote.Text, txt)
+	}
+	if n := len(u.training.Registrations()); n != 0 {
+		t.Errorf("%d registrations in the simulated Azure after a failed check", n)
+	}
+}

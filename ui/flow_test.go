@@ -188,6 +188,17 @@ func TestTrainingRoundTrip(t *testing.T) {
 	if want := app.DefaultRegistrationName(tr.StampCloudID()); c.Name.Text != want || c.ResourceGroup.Text != "azurestack" || c.Location.Text == "" {
 		t.Errorf("register form: name %q, group %q, location %q; want %q, azurestack, the cloud's", c.Name.Text, c.ResourceGroup.Text, c.Location.Text, want)
 	}
+	waitFor(t, u, "the checks before registering", func() bool { return !c.Register.Disabled() })
+	if txt := textOf(c.Checks); !strings.Contains(txt, "Microsoft.Authorization/locks") || !strings.Contains(c.CheckNote.Text, "Nothing stands in the way") {
+		t.Errorf("checks %q, note %q: want the lock permission checked and nothing in the way", txt, c.CheckNote.Text)
+	}
+	test.Type(c.Name, "x")
+	if !c.Register.Disabled() || !strings.Contains(c.CheckNote.Text, "Check again") {
+		t.Errorf("after changing the name: Register enabled %v, note %q", !c.Register.Disabled(), c.CheckNote.Text)
+	}
+	c.Name.SetText(app.DefaultRegistrationName(tr.StampCloudID()))
+	test.Tap(c.Check)
+	waitFor(t, u, "the checks again", func() bool { return !c.Register.Disabled() })
 	test.Tap(c.Register)
 	waitFor(t, u, "the registration", func() bool { return c.Step() == StepKey })
 	if got := tr.Registrations(); len(got) != 1 {

@@ -189,6 +189,9 @@ func (u *UI) Tour(ctx context.Context, shot func(name string) error, roundTripDo
 		return st, err
 	}
 	tap(c.ToRegister)
+	if err := wait("the checks before registering", func() bool { return !c.Register.Disabled() }); err != nil {
+		return st, fmt.Errorf("%w (%s)", err, c.checkTask.ErrorText())
+	}
 	settle()
 	if err := shot("connected-register"); err != nil {
 		return st, err
