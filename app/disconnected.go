@@ -126,9 +126,17 @@ func (s *Service) ConnectPEP(ctx context.Context, conn PEPConnection, progress f
 		}
 		opts.RootCAs = pool
 	}
+	// A failed attempt is recorded too: a security officer reviews refused
+	// passwords and unreachable endpoints as well as what worked.
+	failed := func(err error) error {
+		if errors.Is(err, context.Canceled) {
+			return err
+		}
+		return s.env.recordDone(courier.Entry{Step: "connect PEP", Outcome: "ok", Detail: "user " + Printable(conn.User) + " to " + strings.Join(conn.Hosts, ", ")}, err, "")
+	}
 	c, err := pep.Dial(ctx, opts)
 	if err != nil {
-		return nil, err
+		return nil, failed(err)
 	}
 	d.client = c
 	info, err := c.StampInformation(ctx)
@@ -136,7 +144,7 @@ func (s *Service) ConnectPEP(ctx context.Context, conn PEPConnection, progress f
 		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
 		_ = c.Close(closeCtx)
-		return nil, err
+		return nil, failed(err)
 	}
 	name := info.RegionName
 	if info.DomainFQDN != "" {

@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/azs-courier/azs-courier/courier"
+	"github.com/azs-courier/azs-courier/pep"
 )
 
 // ErrIntegrity is matched (errors.Is) by every failed integrity or identity
@@ -60,10 +63,37 @@ type ErrorView struct {
 
 // Sentence returns the reason and the fix as one line for a status label.
 func (v ErrorView) Sentence() string {
-	if v.Fix == "" {
-		return v.Reason
+	s := capitalFirst(v.Reason)
+	if v.Fix != "" {
+		s += ". " + capitalFirst(v.Fix)
 	}
-	return v.Reason + ". " + strings.ToUpper(v.Fix[:1]) + v.Fix[1:] + "."
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}
+
+// capitalFirst returns s with its first letter in upper case.
+func capitalFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
+// plainReason names, in words, causes whose messages are a chain of
+// protocol steps ("open PEP session on …: open runspace pool: Create: HTTP
+// 401 Unauthorized"); "" for the others.
+func plainReason(err error) string {
+	var pe *pep.Error
+	switch {
+	case errors.Is(err, ErrPEPCredentials) && errors.As(err, &pe) && pe.Host != "":
+		return "The stamp's privileged endpoint at " + pe.Host + " refused the user name or password"
+	case errors.Is(err, ErrPEPCredentials):
+		return "The stamp's privileged endpoint refused the user name or password"
+	}
+	return ""
 }
 
 // packageTags are the prefixes Go packages put on their errors, which
@@ -83,6 +113,9 @@ func Explain(err error) ErrorView {
 		v.Reason, v.Fix = msg[:i], msg[i+2:]
 	}
 	v.Reason = packageTags.Replace(v.Reason)
+	if r := plainReason(err); r != "" {
+		v.Reason = r // the transport's words stay in the details
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n", msg)
 	for _, c := range Causes(err) {

@@ -9,16 +9,22 @@ import (
 // its zone, and UTC beside it (the time manifests and the ledger record,
 // which officers compare across the gap): "2026-12-01 11:05 CET (10:05
 // UTC)". Where the local zone is UTC, once.
-func FormatTime(t time.Time) string {
+func FormatTime(t time.Time) string { return formatTime(t, "15:04") }
+
+// FormatTimeSeconds is FormatTime to the second, for the custody ledger's
+// entries, several of which fall in one minute.
+func FormatTimeSeconds(t time.Time) string { return formatTime(t, "15:04:05") }
+
+func formatTime(t time.Time, clock string) string {
 	local, utc := t.Local(), t.UTC()
 	if local.Format("-0700") == "+0000" {
-		return utc.Format("2006-01-02 15:04 UTC")
+		return utc.Format("2006-01-02 " + clock + " UTC")
 	}
-	s := local.Format("2006-01-02 15:04 MST")
+	s := local.Format("2006-01-02 " + clock + " MST")
 	if local.Format("2006-01-02") == utc.Format("2006-01-02") {
-		return s + " (" + utc.Format("15:04") + " UTC)"
+		return s + " (" + utc.Format(clock) + " UTC)"
 	}
-	return s + " (" + utc.Format("2006-01-02 15:04") + " UTC)"
+	return s + " (" + utc.Format("2006-01-02 "+clock) + " UTC)"
 }
 
 // FormatExpiry writes an activation key's expiry: "never expires" for the

@@ -15,6 +15,7 @@ import (
 
 	"github.com/azs-courier/azs-courier/courier"
 	"github.com/azs-courier/azs-courier/internal/testutil"
+	"github.com/azs-courier/azs-courier/pep"
 )
 
 func TestTokenRequestValidate(t *testing.T) {
@@ -102,6 +103,9 @@ func TestExplain(t *testing.T) {
 		{"problem and fix", errors.New("no folder chosen; choose a folder"), "no folder chosen", "choose a folder", false, "no folder chosen"},
 		{"no fix", errors.New("boom"), "boom", "", false, "boom"},
 		{"wrapped mismatch", fmt.Errorf("check the key: %w", mismatch), "", "", true, "because: cloud ID"},
+		{"refused password", &pep.Error{Op: "open PEP session", Host: "10.0.0.224", Err: fmt.Errorf("psrp: open runspace pool: %w", pep.ErrUnauthorized),
+			Advice: "check the user (DOMAIN\\CloudAdmin) and its password"},
+			"The stamp's privileged endpoint at 10.0.0.224 refused the user name or password", "check the user (DOMAIN\\CloudAdmin) and its password", false, "HTTP 401"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			v := Explain(tt.err)

@@ -443,7 +443,7 @@ func (c *ConnectedScreen) subscription() string {
 }
 
 func (c *ConnectedScreen) showImport() {
-	c.show(StepImport, heading("Import the registration token"), c.Import.Object(), footer{container.NewHBox(c.Back)})
+	c.show(StepImport, heading("Import the registration token"), c.Import.Object(), footer{c.Import.Status()}, footer{container.NewHBox(c.Back)})
 }
 
 // Dropped handles files dropped on the window while this screen shows.
@@ -630,7 +630,14 @@ func (c *ConnectedScreen) onGetKey() {
 }
 
 func (c *ConnectedScreen) showExport() {
+	another := widget.NewButtonWithIcon("Register another token", theme.ContentAddIcon(), func() {
+		c.token, c.reg, c.key = nil, app.RegistrationView{}, nil
+		c.Name.SetText("")
+		c.Import.Clear()
+		c.showImport()
+	})
 	c.show(StepExport,
 		heading("Carry the activation key to the disconnected site"),
-		reviewCard(c.key), widget.NewSeparator(), c.Export.Object(), footer{c.Export.Actions()}, footer{container.NewHBox(c.Back)})
+		note("Save the key (with its manifest) to a removable drive, or show its QR codes. At the disconnected site, import it in step 5 (Import key) and activate the stamp; this side's work is then done."),
+		reviewCard(c.key), widget.NewSeparator(), c.Export.Object(), footer{c.Export.Actions()}, footer{container.NewHBox(c.Back, another)})
 }

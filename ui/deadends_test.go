@@ -503,6 +503,22 @@ func TestThemeContrast(t *testing.T) {
 				t.Errorf("variant %s: %s is %.2f:1, want at least 4.5:1", v2s(v), p.what, r)
 			}
 		}
+		// Non-text contrast (WCAG 1.4.11, 3:1): the outline of an unchecked
+		// box or radio, and disabled text, which WCAG exempts but a step
+		// not yet reached must still be readable.
+		for _, p := range []struct {
+			what   string
+			fg, bg color.Color
+		}{
+			{"an unchecked box's outline", c(theme.ColorNameInputBorder), bg},
+			{"an entry's outline", c(theme.ColorNameInputBorder), bg},
+			{"disabled text (a step not reached)", c(theme.ColorNameDisabled), bg},
+			{"disabled text on a button", c(theme.ColorNameDisabled), c(theme.ColorNameButton)},
+		} {
+			if r := contrast(p.fg, p.bg); r < 3 {
+				t.Errorf("variant %s: %s is %.2f:1, want at least 3:1", v2s(v), p.what, r)
+			}
+		}
 	}
 }
 

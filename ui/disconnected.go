@@ -65,7 +65,8 @@ type DisconnectedScreen struct {
 	ToImportKey    *widget.Button
 	RemoveAct      *widget.Button
 	ConfirmRemove  *widget.Button
-	confirmBox     *fyne.Container
+	confirmBox     *fyne.Container // the question, in a dialog over the window
+	removeDialog   dialog.Dialog
 	deactivateTask *taskPanel
 
 	// review, export
@@ -474,7 +475,7 @@ func (d *DisconnectedScreen) validate() {
 		return
 	}
 	if err := d.request().Validate(d.session.Stamp().Version); err != nil {
-		d.FormProblem.SetText(app.Explain(err).Reason)
+		d.FormProblem.SetText(app.Explain(err).Sentence())
 		d.FormProblem.Show()
 		d.CreateToken.Disable()
 		return
@@ -495,15 +496,14 @@ func (d *DisconnectedScreen) showToken() {
 		widget.NewFormItem("", d.Usage),
 		widget.NewFormItem("", d.Marketplace),
 	)
-	d.confirmBox.Objects = nil
 	d.show(StepToken,
 		heading("Create the registration token"),
 		note("Only combinations the stamp accepts can be chosen."),
-		form, d.FormProblem, d.tokenTask.More(),
+		form, d.tokenTask.More(),
 		widget.NewSeparator(),
-		container.NewHBox(d.ToImportKey, d.RemoveAct), d.confirmBox, d.deactivateTask.Object(),
+		container.NewHBox(d.ToImportKey, d.RemoveAct), d.deactivateTask.More(),
 		container.NewHBox(d.CloseSession), d.closeTask.Object(),
-		footer{container.NewHBox(d.Back, d.CreateToken)}, footer{d.tokenTask.Status()})
+		footer{d.FormProblem}, footer{container.NewHBox(d.Back, d.CreateToken)}, footer{d.tokenTask.Status()}, footer{d.deactivateTask.Status()})
 	d.validate()
 }
 
@@ -529,21 +529,27 @@ func (d *DisconnectedScreen) onCreateToken() {
 
 func (d *DisconnectedScreen) onRemoveActivation() {
 	st := d.session.Stamp()
-	keep := widget.NewButton("Keep the activation", func() {
-		d.confirmBox.Objects = nil
-		d.confirmBox.Refresh()
-	})
+	keep := widget.NewButton("Keep the activation", d.closeRemoveDialog)
 	d.confirmBox.Objects = []fyne.CanvasObject{
 		note(fmt.Sprintf("Remove the activation of stamp %s (cloud ID %s)? The stamp stops reporting to Azure until it is activated again.", st.Name, st.CloudID)),
 		container.NewHBox(d.ConfirmRemove, keep),
 	}
 	d.confirmBox.Refresh()
+	d.removeDialog = dialog.NewCustomWithoutButtons("Remove the activation?", d.confirmBox, d.u.win)
+	d.removeDialog.Resize(fyne.NewSize(min(560, d.u.win.Canvas().Size().Width*0.9), 0))
+	d.removeDialog.Show()
 	d.u.focus(keep)
 }
 
+func (d *DisconnectedScreen) closeRemoveDialog() {
+	if d.removeDialog != nil {
+		d.removeDialog.Hide()
+		d.removeDialog = nil
+	}
+}
+
 func (d *DisconnectedScreen) onConfirmRemove() {
-	d.confirmBox.Objects = nil
-	d.confirmBox.Refresh()
+	d.closeRemoveDialog()
 	s := d.session
 	d.RemoveAct.Disable()
 	d.deactivateTask.run(d.u.ctx, "Removing the activation", true, func(ctx context.Context, progress func(app.Event)) error {
@@ -572,7 +578,7 @@ func (d *DisconnectedScreen) showImport() {
 	d.KeyCheck.SetText("")
 	d.show(StepImport,
 		heading("Import the activation key"),
-		d.Import.Object(), footer{container.NewHBox(d.Back)})
+		d.Import.Object(), footer{d.Import.Status()}, footer{container.NewHBox(d.Back)})
 }
 
 // Dropped handles files dropped on the window while this screen shows.
@@ -652,9 +658,14 @@ func (d *DisconnectedScreen) onActivate() {
 }
 
 func (d *DisconnectedScreen) showDone() {
+	back := widget.NewButtonWithIcon("Back to the stamp", theme.NavigateBackIcon(), func() {
+		d.tokenTask.Reset() // the token made earlier is not news now
+		d.showToken()
+	})
 	d.show(StepDone, heading("Done"), d.Done,
-		container.NewHBox(widget.NewButtonWithIcon("Back to the stamp", theme.NavigateBackIcon(), d.showToken),
-			widget.NewButtonWithIcon("History", theme.HistoryIcon(), d.u.showHistory)))
+		note("Close the PEP session when you have finished with the stamp (its transcripts are exported then, when a share was given); History shows every step recorded."),
+		d.closeTask.Object(),
+		footer{container.NewHBox(back, d.CloseSession, widget.NewButtonWithIcon("History", theme.HistoryIcon(), d.u.showHistory))})
 }
 
 // longRunning reports whether an activation or a removal is under way,

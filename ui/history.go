@@ -81,7 +81,7 @@ func (h *HistoryScreen) Cell(row, col int) string {
 	case 0:
 		return fmt.Sprint(r.Seq)
 	case 1:
-		return app.FormatTime(r.Time)
+		return app.FormatTimeSeconds(r.Time)
 	case 2:
 		return r.Step
 	case 3:
@@ -108,7 +108,7 @@ func (h *HistoryScreen) Details(row int) [][2]string {
 	}
 	r := h.rows[row]
 	fields := [][2]string{
-		{"Entry", fmt.Sprint(r.Seq)}, {"Time", app.FormatTime(r.Time)}, {"Step", r.Step}, {"Kind", r.Kind},
+		{"Entry", fmt.Sprint(r.Seq)}, {"Time", app.FormatTimeSeconds(r.Time)}, {"Step", r.Step}, {"Kind", r.Kind},
 		{"SHA-256", app.GroupHash(r.SHA256)}, {"Cloud ID", r.CloudID}, {"File", r.File}, {"Outcome", r.Outcome},
 		{"Detail", r.Detail}, {"User", r.User}, {"Machine", r.Machine},
 	}

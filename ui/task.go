@@ -247,8 +247,11 @@ func (p *taskPanel) run(parent context.Context, title string, cancellable bool, 
 				p.Message.SetText(title + ": failed")
 				p.showError(err)
 			default:
+				// One line says it: a full bar would only take room from
+				// the step above.
 				p.Message.SetText(title + ": done")
 				p.Bar.SetValue(1)
+				p.Bar.Hide()
 			}
 			if done != nil {
 				done(err)

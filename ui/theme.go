@@ -25,6 +25,8 @@ var (
 	lightColors = map[fyne.ThemeColorName]color.Color{
 		theme.ColorNameForeground:          color.NRGBA{0x3c, 0x3c, 0x3c, 0xff},
 		theme.ColorNamePlaceHolder:         color.NRGBA{0x69, 0x69, 0x69, 0xff},
+		theme.ColorNameDisabled:            color.NRGBA{0x86, 0x86, 0x86, 0xff}, // muted, yet readable (steps not reached)
+		theme.ColorNameInputBorder:         color.NRGBA{0x76, 0x76, 0x76, 0xff}, // unchecked boxes and radios visible (3:1)
 		theme.ColorNamePrimary:             color.NRGBA{0x15, 0x65, 0xc0, 0xff},
 		theme.ColorNameHyperlink:           color.NRGBA{0x15, 0x65, 0xc0, 0xff},
 		theme.ColorNameForegroundOnPrimary: color.White,
@@ -38,6 +40,8 @@ var (
 	}
 	darkColors = map[fyne.ThemeColorName]color.Color{
 		theme.ColorNamePlaceHolder:         color.NRGBA{0xb2, 0xb2, 0xb2, 0xff},
+		theme.ColorNameDisabled:            color.NRGBA{0x80, 0x80, 0x82, 0xff},
+		theme.ColorNameInputBorder:         color.NRGBA{0x8c, 0x8c, 0x8e, 0xff},
 		theme.ColorNamePrimary:             color.NRGBA{0x19, 0x76, 0xd2, 0xff},
 		theme.ColorNameHyperlink:           color.NRGBA{0x64, 0xb5, 0xf6, 0xff},
 		theme.ColorNameForegroundOnPrimary: color.White,

@@ -722,6 +722,7 @@ type importPanel struct {
 	QRFiles   *widget.Label // what each file added gave
 	task      *taskPanel
 	box       *fyne.Container
+	status    *fyne.Container
 
 	session *app.QRSession
 	lines   []string
@@ -753,13 +754,18 @@ func newImportPanel(u *UI, svc *app.Service, want app.ArtefactKind) *importPanel
 		p.Paste, container.NewHBox(p.Read),
 		widget.NewSeparator(),
 		container.NewHBox(p.AddQR, p.AddFolder, p.ClearQR),
-		p.QRState, p.QRFiles, p.task.Object(),
+		p.QRFiles, p.task.More(),
 	)
+	p.status = container.NewVBox(p.QRState, p.task.Status())
 	return p
 }
 
-// Object returns the panel's widget tree.
+// Object returns the panel's options, for the scrolling part of a step.
 func (p *importPanel) Object() fyne.CanvasObject { return p.box }
+
+// Status returns how far the QR codes have come and what the reading is
+// doing, for the step's footer where they stay in view.
+func (p *importPanel) Status() fyne.CanvasObject { return p.status }
 
 // Clear forgets the QR parts gathered so far.
 func (p *importPanel) Clear() {
