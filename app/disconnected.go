@@ -159,6 +159,7 @@ func (s *Service) ConnectPEP(ctx context.Context, conn PEPConnection, progress f
 		_ = c.Close(closeCtx)
 		return nil, err
 	}
+	s.env.rememberConnection(d.stamp, conn.Hosts, conn.User)
 	return d, nil
 }
 
@@ -301,6 +302,7 @@ func (d *Disconnected) CreateToken(ctx context.Context, req TokenRequest, progre
 	if err := d.svc.env.recordDone(entry, nil, "the stamp made a registration token"); err != nil {
 		return nil, err
 	}
+	d.svc.env.stampEvent(d.stamp.CloudID, "token made", a.SHA256, "billing model "+req.BillingModel, nil)
 	return newView(a, nil, "PEP "+d.stamp.Host), nil
 }
 
@@ -336,7 +338,28 @@ func (d *Disconnected) Activate(ctx context.Context, key *ArtefactView, progress
 		defer d.use(progress)()
 		err = d.client.NewActivation(ctx, key.a.Text)
 	}
+	if err == nil {
+		d.activated(key)
+	}
 	return d.svc.env.recordDone(entry, err, "the stamp is activated")
+}
+
+// activated records an activation in the stamp's profile: the key's
+// registration and expiry, and the end of a renewal that waited for it.
+func (d *Disconnected) activated(key *ArtefactView) {
+	s := key.Summary()
+	act := &Activation{Time: d.svc.env.now().UTC(), KeySHA256: key.SHA256, RegistrationName: s.RegistrationName,
+		ResourceGroup: s.ResourceGroupName, Subscription: s.SubscriptionID, BillingModel: s.BillingModel}
+	if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(s.Expires)); err == nil && t.Year() < 9999 {
+		act.Expires = t.UTC()
+	}
+	d.svc.env.stampEvent(d.stamp.CloudID, "activated", key.SHA256, "registration "+s.RegistrationName, func(p *StampProfile) {
+		p.Activation = act
+		if w := p.Workflow; w != nil {
+			p.addEvent(d.svc.env.now(), workflowTitle(w.Reason)+" finished", key.SHA256, "started "+w.Started.UTC().Format("2006-01-02"))
+			p.Workflow = nil
+		}
+	})
 }
 
 // Deactivate runs Remove-AzureStackActivation.
@@ -347,6 +370,9 @@ func (d *Disconnected) Deactivate(ctx context.Context, progress func(Event)) err
 	defer d.use(progress)()
 	err := d.client.RemoveActivation(ctx)
 	entry := courier.Entry{Step: "deactivate", CloudID: d.stamp.CloudID, Outcome: "ok", Detail: "Remove-AzureStackActivation on " + d.stamp.Host}
+	if err == nil {
+		d.svc.env.stampEvent(d.stamp.CloudID, "activation removed", "", "", func(p *StampProfile) { p.Activation = nil })
+	}
 	return d.svc.env.recordDone(entry, err, "the stamp's activation is removed")
 }
 
@@ -383,6 +409,9 @@ func (d *Disconnected) ActivateUnchecked(ctx context.Context, key *ArtefactView,
 	}
 	defer d.use(progress)()
 	err := d.client.NewActivation(ctx, key.a.Text)
+	if err == nil {
+		d.activated(key)
+	}
 	entry := courier.Entry{Step: "activate", Kind: key.a.Kind, SHA256: key.SHA256, CloudID: d.stamp.CloudID, Outcome: "ok",
 		Detail: "New-AzureStackActivation on " + d.stamp.Host + " with --force (key cloud ID " + key.CloudID + ")"}
 	return d.svc.env.recordDone(entry, err, "the stamp is activated")

@@ -18,6 +18,7 @@ import (
 // password is never a flag: it comes from --password-stdin,
 // AZS_PEP_PASSWORD or a prompt without echo.
 type pepFlags struct {
+	stamp         string
 	hosts         string
 	user          string
 	passwordStdin bool
@@ -46,6 +47,7 @@ func (f *pepFlags) refused(err error, pw string) error {
 func addPEPFlags(cmd *cobra.Command, f *pepFlags, timeout time.Duration) {
 	addTimeoutFlag(cmd, &f.timeout, timeout)
 	fl := cmd.Flags()
+	fl.StringVar(&f.stamp, "stamp", "", "a remembered stamp's `NAME` or cloud ID, for its ERCS addresses and account (see 'azs-courier stamps')")
 	fl.StringVar(&f.hosts, "pep", "", "ERCS VM address(es) of the privileged endpoint: `HOST[:PORT][,HOST...]`, tried in order")
 	fl.StringVar(&f.user, "user", "", "PEP account, `DOMAIN\\CloudAdmin`")
 	fl.BoolVar(&f.passwordStdin, "password-stdin", false, "read the PEP password from the first line of standard input"+stdinHint)
@@ -62,9 +64,23 @@ const transcriptsPasswordEnv = "AZS_TRANSCRIPTS_PASSWORD"
 
 // check reports missing flags as usage errors, before any prompt or
 // connection.
-func (f *pepFlags) check(cmd *cobra.Command) error {
+func (f *pepFlags) check(cmd *cobra.Command, env *Env) error {
+	if f.stamp != "" {
+		// A remembered stamp gives the addresses (the last one that
+		// answered first) and the account; --pep and --user override.
+		p, err := env.service().FindStamp(f.stamp)
+		if err != nil {
+			return usageErrorf(cmd, "--stamp: %v", err)
+		}
+		if f.hosts == "" {
+			f.hosts = strings.Join(p.Hosts, ",")
+		}
+		if f.user == "" {
+			f.user = p.User
+		}
+	}
 	if len(app.ParseHosts(f.hosts)) == 0 {
-		return usageErrorf(cmd, "--pep is required: give the ERCS VM address(es), e.g. --pep 10.0.0.224,10.0.0.225")
+		return usageErrorf(cmd, "--pep is required: give the ERCS VM address(es), e.g. --pep 10.0.0.224,10.0.0.225, or a remembered stamp with --stamp")
 	}
 	if strings.TrimSpace(f.user) == "" {
 		return usageErrorf(cmd, `--user is required: give the PEP account, e.g. --user AZS\CloudAdmin`)
@@ -240,7 +256,7 @@ func newStampCmd(env *Env) *cobra.Command {
 ` + passwordEnvExample,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := f.check(cmd); err != nil {
+			if err := f.check(cmd, env); err != nil {
 				return err
 			}
 			return withDeadline(cmd.Context(), f.timeout, opStamp, func(ctx context.Context) error {
@@ -286,7 +302,7 @@ Capacity needs --agreement-number and keeps usage reporting off; Custom needs
 			onDrive("registration-token.txt") + ` --qr ` + onDrive("token-qr"),
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := f.check(cmd); err != nil {
+			if err := f.check(cmd, env); err != nil {
 				return err
 			}
 			if err := requireFlags(cmd, "billing-model", "out"); err != nil {
@@ -396,7 +412,7 @@ A key for another stamp is refused (exit status 3) unless --force is given.`,
 		Example: `  azs-courier activate --pep 10.0.0.224 --user AZS\CloudAdmin --key ` + onDrive("activation-key.txt"),
 		Args:    usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := f.check(cmd); err != nil {
+			if err := f.check(cmd, env); err != nil {
 				return err
 			}
 			if err := requireFlags(cmd, "key"); err != nil {
@@ -444,7 +460,7 @@ func newDeactivateCmd(env *Env) *cobra.Command {
 		Example: `  azs-courier deactivate --pep 10.0.0.224 --user AZS\CloudAdmin --yes`,
 		Args:    usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := f.check(cmd); err != nil {
+			if err := f.check(cmd, env); err != nil {
 				return err
 			}
 			return withDeadline(cmd.Context(), f.timeout, opDeactivate, func(ctx context.Context) error {

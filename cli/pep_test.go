@@ -413,3 +413,42 @@ func TestTranscriptsExport(t *testing.T) {
 		t.Errorf("no share password: exit %d, %s", code, errOut)
 	}
 }
+
+// TestStampsRemembered: a connection remembers the stamp, the address that
+// answered first; --stamp then stands for --pep and --user; stamps lists it.
+func TestStampsRemembered(t *testing.T) {
+	srv := startSimPEP(t, pepsim.Options{})
+	vars := map[string]string{"AZS_PEP_PASSWORD": simPassword}
+	env, _, out, errOut, _ := pepEnv(t, vars)
+	if code := run(t, env, "stamp", "--pep", "127.0.0.1:1,"+srv.Addr(), "--user", srv.User()); code != 0 {
+		t.Fatalf("stamp: exit %d: %s", code, errOut)
+	}
+	out.Reset()
+	if code := run(t, env, "stamps", "--json"); code != 0 {
+		t.Fatalf("stamps: exit %d: %s", code, errOut)
+	}
+	var list []struct {
+		CloudID string
+		Name    string
+		Hosts   []string
+		User    string
+	}
+	if err := json.Unmarshal(out.Bytes(), &list); err != nil || len(list) != 1 {
+		t.Fatalf("stamps --json: %s (%v)", out, err)
+	}
+	if s := list[0]; s.CloudID != srv.CloudID() || len(s.Hosts) != 2 || s.Hosts[0] != srv.Addr() || s.User != srv.User() {
+		t.Errorf("profile %+v: want the answering address first and the account", s)
+	}
+	out.Reset()
+	if code := run(t, env, "stamp", "--json", "--stamp", list[0].CloudID[:8]); code != 0 {
+		t.Fatalf("stamp --stamp: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out.String(), srv.CloudID()) {
+		t.Errorf("stamp --stamp printed %s", out)
+	}
+	errOut.Reset()
+	if code := run(t, env, "stamp", "--stamp", "nosuchstamp"); code != ExitUsage {
+		t.Errorf("--stamp of an unknown stamp: exit %d, want 2", code)
+	}
+	assertOneLineError(t, errOut.String(), "nosuchstamp", "stamps import")
+}

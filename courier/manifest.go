@@ -44,6 +44,11 @@ type Manifest struct {
 	RegistrationName string `json:"registrationName,omitempty"`
 	SubscriptionID   string `json:"subscriptionId,omitempty"`
 
+	// A renewal or change of registration: why the token was made and the
+	// registration it replaces, which the connected side removes first.
+	Reason   string                `json:"reason,omitempty"`
+	Replaces *ReplacedRegistration `json:"replaces,omitempty"`
+
 	// Release review: who reviewed the release, under which change ticket,
 	// on which removable medium it leaves.
 	Reviewers []string `json:"reviewers,omitempty"`
@@ -57,6 +62,15 @@ type Manifest struct {
 	Signature string `json:"signature,omitempty"` // base64 Ed25519
 
 	raw []byte // the file as read, for checking the signature
+}
+
+// ReplacedRegistration is the Azure registration a renewal or change
+// replaces.
+type ReplacedRegistration struct {
+	Name          string `json:"name"`
+	ResourceGroup string `json:"resourceGroup"`
+	Subscription  string `json:"subscriptionId"`
+	BillingModel  string `json:"billingModel,omitempty"`
 }
 
 // MaxManifestSize bounds a manifest file. One is about 1 KB; reviewers
