@@ -179,7 +179,10 @@ func (s *Service) WriteArtefact(ctx context.Context, req WriteRequest) error {
 	if req.Artefact == nil {
 		return errors.New("nothing to write; make or import the artefact first")
 	}
-	m := courier.Manifest{Purpose: req.Purpose}
+	m := req.Artefact.made
+	if req.Purpose != "" {
+		m.Purpose = req.Purpose
+	}
 	if req.Release {
 		review, err := s.env.checkRelease(RouteFile, req.Review, req.Path)
 		if err != nil {

@@ -237,8 +237,9 @@ type RegisterRequest struct {
 	// when nil, Register runs it first. A failed check stops the
 	// registration before anything is written.
 	Checked *PreflightReport
-	// Replaces names the registration a renewal removes first.
-	Replaces *RegistrationView
+	// Replaces names the registration a renewal or change removes first;
+	// nil takes it from the token's manifest when the token is a renewal's.
+	Replaces *ReplacedRegistration
 }
 
 // RegistrationView is a registration resource as the GUI shows it; its
@@ -252,6 +253,8 @@ type RegistrationView struct {
 	CloudID       string `json:"cloudId"`
 	ObjectID      string `json:"objectId"`
 	BillingModel  string `json:"billingModel"`
+	// Replaced is the registration a renewal or change removed first.
+	Replaced *RegistrationView `json:"replaced,omitempty"`
 }
 
 func registrationView(i *azure.RegistrationInfo) RegistrationView {
@@ -260,14 +263,17 @@ func registrationView(i *azure.RegistrationInfo) RegistrationView {
 }
 
 // Register registers the token in Azure (Register-AzsEnvironment) and
-// records the outcome in the custody ledger.
+// records the outcome in the custody ledger. The checks before registering
+// run first (or req.Checked is used) and a failed one stops it before any
+// write. A renewal's or change's token (its manifest says so, or
+// req.Replaces names the registration) first has the registration it
+// replaces removed (lock, DELETE, confirmed gone), as the documentation's
+// order for a disconnected stamp has it; a capacity renewal then takes a
+// new, dated name unless req.Name is given.
 func (c *Connected) Register(ctx context.Context, req RegisterRequest, progress func(Event)) (RegistrationView, error) {
 	progress = orDiscard(progress)
 	if req.Token == nil || req.Token.Kind != KindToken {
 		return RegistrationView{}, errors.New("no registration token; import the token first")
-	}
-	if strings.TrimSpace(req.Name) == "" {
-		return RegistrationView{}, errors.New("the registration needs a name; enter one (e.g. " + DefaultRegistrationName(req.Token.CloudID) + ")")
 	}
 	r, err := c.registrar(req.Subscription, progress)
 	if err != nil {
@@ -276,15 +282,38 @@ func (c *Connected) Register(ctx context.Context, req RegisterRequest, progress 
 	if err := c.svc.env.checkLedger(); err != nil {
 		return RegistrationView{}, err
 	}
+	reason, replaces := req.Token.Renewal()
+	if req.Replaces != nil {
+		replaces = req.Replaces
+	}
+	var old *azure.RegistrationInfo
+	if reason != "" || replaces != nil {
+		if old, err = c.findReplaced(ctx, req, replaces, progress); err != nil {
+			return RegistrationView{}, err
+		}
+	}
+	req.Name = strings.TrimSpace(req.Name)
+	if req.Name == "" {
+		req.Name = renewalName(req.Token.CloudID, reason, old, c.svc.env.now())
+	}
 	rep := req.Checked
 	if rep == nil {
-		if rep, err = c.Preflight(ctx, PreflightRequest{Subscription: req.Subscription, Token: req.Token, Name: req.Name,
-			ResourceGroup: req.ResourceGroup, Location: req.Location, Replaces: req.Replaces}, progress); err != nil {
+		pr := PreflightRequest{Subscription: req.Subscription, Token: req.Token, Name: req.Name, ResourceGroup: req.ResourceGroup, Location: req.Location}
+		if old != nil && sameSubscription(old.SubscriptionID, r) {
+			pr.Replaces = &ReplacedRegistration{Name: old.Name, ResourceGroup: old.ResourceGroup}
+		}
+		if rep, err = c.Preflight(ctx, pr, progress); err != nil {
 			return RegistrationView{}, err
 		}
 	}
 	if err := rep.Err(); err != nil {
 		return RegistrationView{}, err
+	}
+	var replaced *RegistrationView
+	if old != nil {
+		if replaced, err = c.removeReplaced(ctx, req, old, reason, progress); err != nil {
+			return RegistrationView{}, err
+		}
 	}
 	a := req.Token.a
 	info, err := r.Register(ctx, a.Text, a.CloudID(), req.Name, req.ResourceGroup, req.Location)
@@ -293,10 +322,82 @@ func (c *Connected) Register(ctx context.Context, req RegisterRequest, progress 
 		return RegistrationView{}, c.svc.env.recordDone(entry, azureError(err), "")
 	}
 	entry.Detail = "registration " + info.ID
+	if replaced != nil {
+		entry.Detail += fmt.Sprintf("; the %s of %s", workflowTitle(orDefault(reason, ReasonRenewal)), replaced.ID)
+	}
 	if err := c.svc.env.recordDone(entry, nil, "the stamp is registered in Azure as "+info.ID); err != nil {
 		return RegistrationView{}, err
 	}
-	return registrationView(info), nil
+	v := registrationView(info)
+	v.Replaced = replaced
+	return v, nil
+}
+
+// findReplaced finds the registration a renewal replaces: the one named
+// (in its own subscription), or the one holding the stamp's cloud ID. It
+// returns nil when there is none any more (removed by hand, or a first
+// registration marked as a change).
+func (c *Connected) findReplaced(ctx context.Context, req RegisterRequest, replaces *ReplacedRegistration, progress func(Event)) (*azure.RegistrationInfo, error) {
+	sub := req.Subscription
+	fr := azure.FindRequest{CloudID: req.Token.CloudID}
+	if replaces != nil {
+		sub = orDefault(replaces.Subscription, req.Subscription)
+		fr = azure.FindRequest{Name: replaces.Name, ResourceGroup: orDefault(replaces.ResourceGroup, DefaultResourceGroup)}
+	}
+	r, err := c.registrar(sub, progress)
+	if err != nil {
+		return nil, azureError(err)
+	}
+	info, err := r.Find(ctx, fr)
+	switch {
+	case errors.Is(err, azure.ErrNotFound):
+		progress(Event{Step: "renew", Message: "the registration it replaces is not in Azure any more; registering the new one", Fraction: -1, Level: LevelProgress})
+		return nil, nil
+	case err != nil:
+		return nil, azureError(err)
+	case !strings.EqualFold(info.CloudID, req.Token.CloudID):
+		return nil, fmt.Errorf("the registration %s that the token says it replaces belongs to another stamp (cloud ID %s, the token's is %s); do not remove it: check the token, or register with --replaces naming the right one",
+			info.Name, info.CloudID, req.Token.CloudID)
+	}
+	return info, nil
+}
+
+// removeReplaced removes the registration a renewal replaces, in its own
+// subscription, and records it.
+func (c *Connected) removeReplaced(ctx context.Context, req RegisterRequest, old *azure.RegistrationInfo, reason string, progress func(Event)) (*RegistrationView, error) {
+	progress(Event{Step: "renew", Message: fmt.Sprintf("removing the registration %s that the %s replaces", old.Name, workflowTitle(orDefault(reason, ReasonRenewal))), Fraction: -1, Level: LevelProgress})
+	r, err := c.registrar(old.SubscriptionID, progress)
+	if err != nil {
+		return nil, azureError(err)
+	}
+	info, err := r.Unregister(ctx, azure.UnregisterRequest{Name: old.Name, ResourceGroup: old.ResourceGroup})
+	entry := courier.Entry{Step: "unregister", CloudID: old.CloudID, Outcome: "ok", Detail: "registration " + old.ID + ", replaced by a " + workflowTitle(orDefault(reason, ReasonRenewal))}
+	if err != nil {
+		return nil, c.svc.env.recordDone(entry, fmt.Errorf("the %s stopped before registering the new token: removing %s failed: %w", workflowTitle(orDefault(reason, ReasonRenewal)), old.Name, azureError(err)), "")
+	}
+	if err := c.svc.env.recordDone(entry, nil, "the registration "+old.ID+" is removed"); err != nil {
+		return nil, err
+	}
+	v := registrationView(info)
+	return &v, nil
+}
+
+// renewalName is the name a registration takes when none is given: a
+// capacity renewal's new, dated name (the documentation: a capacity
+// registration must change its name when re-registering after its yearly
+// term), the replaced registration's for other changes, or the default.
+func renewalName(cloudID, reason string, old *azure.RegistrationInfo, now time.Time) string {
+	switch {
+	case reason == ReasonRenewal && (old == nil || strings.EqualFold(old.BillingModel, "Capacity")):
+		return RenewalRegistrationName(cloudID, now)
+	case old != nil:
+		return old.Name
+	}
+	return DefaultRegistrationName(cloudID)
+}
+
+func sameSubscription(sub string, r *azure.Registrar) bool {
+	return sub == "" || strings.EqualFold(sub, r.SubscriptionID())
 }
 
 // KeyRequest names the registration whose activation key to fetch.

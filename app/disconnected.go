@@ -303,7 +303,9 @@ func (d *Disconnected) CreateToken(ctx context.Context, req TokenRequest, progre
 		return nil, err
 	}
 	d.svc.env.stampEvent(d.stamp.CloudID, "token made", a.SHA256, "billing model "+req.BillingModel, nil)
-	return newView(a, nil, "PEP "+d.stamp.Host), nil
+	v := newView(a, nil, "PEP "+d.stamp.Host)
+	v.made = courier.Manifest{StampName: d.stamp.Name, StampVersion: d.stamp.Version}
+	return v, nil
 }
 
 // CheckKey checks an imported activation key against the connected stamp:

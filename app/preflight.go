@@ -40,7 +40,7 @@ type PreflightRequest struct {
 	ResourceGroup string // "" means azurestack
 	Location      string // the resource group's; "" means the cloud's default
 	// Replaces names the registration a renewal removes first.
-	Replaces *RegistrationView
+	Replaces *ReplacedRegistration
 }
 
 // Preflight checks, with reads only, whether registering req.Token as

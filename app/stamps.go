@@ -86,7 +86,7 @@ const (
 
 // ErrNoStamp is matched by errors for a stamp this installation does not
 // remember.
-var ErrNoStamp = errors.New("app: no such stamp")
+var ErrNoStamp = errors.New("no such stamp")
 
 // stamps returns the folder of stamp profiles.
 func (e *Env) stampsPath() string { return filepath.Join(e.ConfigDir, stampsDir) }
@@ -197,7 +197,7 @@ func (s *Service) FindStamp(ref string) (*StampProfile, error) {
 	}
 	switch len(found) {
 	case 0:
-		return nil, fmt.Errorf("%w %q among the stamps this computer remembers; 'azs-courier stamps' lists them, 'stamps import' adds one", ErrNoStamp, ref)
+		return nil, fmt.Errorf("%w: %q is not among the stamps this computer remembers; 'azs-courier stamps' lists them, 'stamps import' adds one", ErrNoStamp, ref)
 	case 1:
 		return found[0], nil
 	}

@@ -61,6 +61,20 @@ type ArtefactView struct {
 
 	a *courier.Artefact
 	m *courier.Manifest
+	// made is what the step that made the artefact knows for its manifest:
+	// the stamp, and for a renewal its reason and the registration it
+	// replaces. Writes start from it.
+	made courier.Manifest
+}
+
+// Renewal returns why a token was made when it is a renewal or change,
+// and the registration it replaces, from its manifest (or from the step
+// that made it here); "" when it is a first registration.
+func (v *ArtefactView) Renewal() (reason string, replaces *ReplacedRegistration) {
+	if v.m != nil && v.m.Reason != "" {
+		return v.m.Reason, v.m.Replaces
+	}
+	return v.made.Reason, v.made.Replaces
 }
 
 // Summary returns the artefact's review summary (inspect shows it).
@@ -347,6 +361,9 @@ func (s *Service) Export(ctx context.Context, req ExportRequest, progress func(E
 	purpose := req.Purpose
 	if purpose == "" {
 		purpose = a.Kind.Title() + " export"
+		if req.Artefact.made.Purpose != "" {
+			purpose = req.Artefact.made.Purpose
+		}
 	}
 	if !req.Force {
 		var ee *courier.ExistsError
@@ -365,7 +382,8 @@ func (s *Service) Export(ctx context.Context, req ExportRequest, progress func(E
 		return res, err
 	}
 	progress(Event{Step: "export", Message: "writing " + path, Fraction: 0.1, Level: LevelProgress})
-	m := courier.Manifest{Purpose: purpose, Reviewers: review.Reviewers, Ticket: review.Ticket, Media: review.Media}
+	m := req.Artefact.made
+	m.Purpose, m.Reviewers, m.Ticket, m.Media = purpose, review.Reviewers, review.Ticket, review.Media
 	if err := s.env.writeArtefactWith(ctx, path, a, m, req.Force); err != nil {
 		return res, err
 	}

@@ -122,32 +122,64 @@ func pickSubscription(env *Env, subs []app.SubscriptionView) (string, error) {
 // ---- register ----
 
 type registerOptions struct {
-	env      *Env
-	azure    azureFlags
-	token    string
-	name     string
-	group    string
-	location string
+	env           *Env
+	azure         azureFlags
+	token         string
+	name          string
+	group         string
+	location      string
+	replaces      string
+	replacesGroup string
+	out           string // also fetch the activation key into this file
+	qrDir         string
+	force         bool
+	review        reviewFlags
 }
 
 func newRegisterCmd(env *Env) *cobra.Command {
 	opts := &registerOptions{env: env}
 	cmd := &cobra.Command{
-		Use:   "register --token FILE|- --name NAME",
+		Use:   "register --token FILE|- [--name NAME] [--out KEY]",
 		Short: "Register a stamp's registration token in Azure (Register-AzsEnvironment)",
 		Long: `Register creates the Microsoft.AzureStack registration resource for a registration
 token: it registers the resource provider and waits until it is registered,
 creates or updates the resource group, PUTs the registration (api-version
 2017-06-01, location global) and locks it (CanNotDelete lock
 RegistrationResourceLock), as Register-AzsEnvironment does. Before any write it
-checks that no other registration holds the token's cloud ID. Running it again
-with the same token and name succeeds without change.`,
-		Example: `  azs-courier register --token registration-token.txt --name AzureStack-cd613e30-d8f1-4adf-91b7-584a2265b1f5
-  azs-courier register --token - --name hub01 --resource-group azurestack --subscription 00000000-...`,
+runs the checks 'preflight' shows and stops at a failed one. Running it again
+with the same token and name succeeds without change. The name defaults to
+AzureStack-<cloud ID>.
+
+A token made by 'renew' (its manifest says so), or --replaces NAME, is a renewal
+or change: register first removes the registration it replaces (its lock, the
+resource, and checks it is gone), then registers the new one, as the
+documentation orders it for a disconnected stamp; a capacity renewal takes a
+new, dated name. With --out it also fetches the new activation key.`,
+		Example: `  azs-courier register --token registration-token.txt
+  azs-courier register --token - --name hub01 --resource-group azurestack --subscription 00000000-...
+  azs-courier register --token ` + onDrive("renewal-token.txt") + ` --out ` + onDrive("activation-key.txt"),
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := requireFlags(cmd, "token", "name"); err != nil {
+			if err := requireFlags(cmd, "token"); err != nil {
 				return err
+			}
+			if opts.replacesGroup != "" && opts.replaces == "" {
+				return usageErrorf(cmd, "--replaces-resource-group needs --replaces NAME")
+			}
+			if opts.qrDir != "" && opts.out == "" {
+				return usageErrorf(cmd, "--qr needs --out KEY: the key is fetched only with --out")
+			}
+			if opts.out != "" {
+				if err := app.CheckOutput(opts.out, opts.force); err != nil {
+					return err
+				}
+				routes := []string{app.RouteFile}
+				if opts.qrDir != "" {
+					routes = append(routes, app.RouteQRScreen)
+				}
+				if err := opts.review.checkRelease(cmd, env, opts.out, routes...); err != nil {
+					return err
+				}
 			}
 			req, err := opts.azure.request(cmd, env)
 			if err != nil {
@@ -159,9 +191,15 @@ with the same token and name succeeds without change.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.token, "token", "", "registration token `FILE`, or - for standard input (paste, then "+eofKeys+")")
-	cmd.Flags().StringVar(&opts.name, "name", "", "registration resource `NAME`")
+	cmd.Flags().StringVar(&opts.name, "name", "", "registration resource `NAME` (default: AzureStack-<cloud ID>, dated for a capacity renewal)")
 	cmd.Flags().StringVar(&opts.group, "resource-group", app.DefaultResourceGroup, "resource `GROUP` of the registration")
 	cmd.Flags().StringVar(&opts.location, "location", "", "resource group `LOCATION` (default: the cloud's, e.g. westcentralus)")
+	cmd.Flags().StringVar(&opts.replaces, "replaces", "", "a renewal or change: first remove the stamp's registration `NAME` (default: from the token's manifest)")
+	cmd.Flags().StringVar(&opts.replacesGroup, "replaces-resource-group", "", "the resource `GROUP` of --replaces (default: azurestack)")
+	cmd.Flags().StringVar(&opts.out, "out", "", "also fetch the activation key and write it to `FILE`")
+	cmd.Flags().StringVar(&opts.qrDir, "qr", "", "with --out, also save the key as QR frames (PNG) in `DIR`")
+	cmd.Flags().BoolVar(&opts.force, "force", false, "replace an existing --out file")
+	addReviewFlags(cmd, &opts.review)
 	addAzureFlags(cmd, &opts.azure)
 	return cmd
 }
@@ -177,14 +215,47 @@ func runRegister(ctx context.Context, cmd *cobra.Command, opts *registerOptions,
 	if err != nil {
 		return err
 	}
-	reg, err := conn.Register(ctx, app.RegisterRequest{Token: token, Subscription: sub, Name: opts.name,
-		ResourceGroup: opts.group, Location: opts.location}, verboseOnly(progress))
+	rreq := app.RegisterRequest{Token: token, Subscription: sub, Name: opts.name, ResourceGroup: opts.group, Location: opts.location}
+	if opts.replaces != "" {
+		rreq.Replaces = &app.ReplacedRegistration{Name: opts.replaces, ResourceGroup: opts.replacesGroup}
+	}
+	if reason, rep := token.Renewal(); reason != "" {
+		what := "the stamp's registration"
+		if rep != nil {
+			what = rep.Name
+		}
+		fmt.Fprintf(env.IO.ErrOut, "  renew: the token is for a %s replacing %s\n", reason, what)
+	}
+	reg, err := conn.Register(ctx, rreq, verboseOnly(progress))
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(env.IO.Out, "registered %s in resource group %s (subscription %s): cloud ID %s, billing model %s, locked with %s\n",
+	if r := reg.Replaced; r != nil {
+		fmt.Fprintf(env.IO.Out, "removed %s in resource group %s (subscription %s), which this registration replaces\n", r.Name, r.ResourceGroup, r.Subscription)
+	}
+	fmt.Fprintf(env.IO.Out, "registered %s in resource group %s (subscription %s): cloud ID %s, billing model %s, locked with %s\n",
 		reg.Name, reg.ResourceGroup, reg.Subscription, reg.CloudID, reg.BillingModel, app.RegistrationLockName)
-	return err
+	if opts.out == "" {
+		return nil
+	}
+	key, err := conn.ActivationKey(ctx, app.KeyRequest{Subscription: sub, Name: reg.Name, ResourceGroup: reg.ResourceGroup}, verboseOnly(progress))
+	if err != nil {
+		return fmt.Errorf("registered, but the activation key is not fetched: %w; run azs-courier activation-key --name %s --out %s", err, reg.Name, opts.out)
+	}
+	svc := env.service()
+	if err := svc.WriteArtefact(ctx, app.WriteRequest{Artefact: key, Path: opts.out, Purpose: "activation key for registration " + reg.Name, Force: opts.force,
+		Release: true, Review: opts.review.review()}); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.IO.Out, "wrote the activation key of %s (cloud ID %s, SHA-256 %s) to %s\n", reg.Name, key.CloudID, key.SHA256Groups(), opts.out)
+	if opts.qrDir != "" {
+		res, err := svc.WriteQR(ctx, app.QRRequest{Artefact: key, Dir: opts.qrDir, Force: opts.force, Review: opts.review.review()})
+		if err != nil {
+			return fmt.Errorf("the key file is written, but the QR frames are not: %w; run 'azs-courier qr encode %s --out DIR'", err, opts.out)
+		}
+		fmt.Fprintf(env.IO.Out, "saved %d QR frame(s) in %s\n", res.Parts, opts.qrDir)
+	}
+	return nil
 }
 
 // verboseOnly shows the Azure calls' steps only with --verbose, as detail.

@@ -71,7 +71,7 @@ func addCommands(root *cobra.Command, env *Env) {
 		newTraceCmd(env), newStampCmd(env), newTokenCmd(env), newActivateCmd(env), newDeactivateCmd(env),
 		newQRCmd(env),
 		newIdentityCmd(env), newTrustCmd(env), newPolicyCmd(env), newCustodyCmd(env),
-		newPreflightCmd(env), newRoleCmd(env), newVerifyCmd(env), newStampsCmd(env),
+		newPreflightCmd(env), newRoleCmd(env), newVerifyCmd(env), newStampsCmd(env), newRenewCmd(env),
 	)
 }
 

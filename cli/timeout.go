@@ -41,6 +41,8 @@ var (
 		"the stamp may finish it on its own: wait some minutes, then check the stamp's activation in the administrator portal (Region management) before activating again; the custody ledger has the step", "60m"}
 	opDeactivate = operation{"removing the activation",
 		"the stamp may finish it on its own: wait some minutes, then check the stamp's activation in the administrator portal (Region management) before trying again; the custody ledger has the step", "60m"}
+	opRenew = operation{"the renewal",
+		"the stamp may still finish removing its activation on its own; run renew again, which resumes where it stopped ('azs-courier stamps' shows how far it came)", "60m"}
 	opAzure = operation{"the Azure request",
 		"Azure may have finished it: run the command again, which checks what is there first", "20m"}
 )

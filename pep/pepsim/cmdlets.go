@@ -553,7 +553,7 @@ func (s *Server) stampInformation(_ context.Context, iv *invocation, _ map[strin
 		named("DeploymentID", psrp.String(derivedGUID(o.CloudID, "deployment"))),
 		named("CloudID", psrp.String(o.CloudID)),
 		named("StampVersion", psrp.String(o.StampVersion)),
-		named("NumberOfNodes", psrp.Int32(int32(o.Nodes))),
+		named("NumberOfNodes", psrp.Int32(int32(s.Nodes()))),
 		named("AADTenantID", psrp.String(derivedGUID(o.CloudID, "tenant"))),
 		named("RegionName", psrp.String(o.RegionName)),
 		named("ExternalDomainFQDN", psrp.String(external)),
@@ -620,7 +620,7 @@ func (s *Server) token(args map[string]string) string {
 	if t.Version == "" {
 		t.Version = "3.0"
 	}
-	for i := range s.opts.Nodes {
+	for i := range s.Nodes() {
 		h := func(kind string, n int) []string {
 			out := make([]string, n)
 			for j := range out {
@@ -647,7 +647,7 @@ func (s *Server) nodePrefix() string {
 // returns the token string.
 func (s *Server) newRegistrationToken(ctx context.Context, iv *invocation, args map[string]string) error {
 	const activity = "New-RegistrationToken"
-	n := s.opts.Nodes
+	n := s.Nodes()
 	step := s.opts.TokenDelay / time.Duration(n+1)
 	for i := range n {
 		iv.progress(activity, fmt.Sprintf("Collecting hardware information from %s-N%02d", s.nodePrefix(), i+1), int32(100*i/n), false)

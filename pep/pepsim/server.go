@@ -243,6 +243,7 @@ type Server struct {
 	stats       Stats
 	shells      map[string]*shell
 	activated   bool
+	nodes       int    // scale unit nodes now (SetNodes changes Options.Nodes)
 	key         string // activation key in force
 	keyPairs    int    // Set-RegistrationKeyPair calls
 	transcripts []TranscriptCopy
@@ -442,7 +443,22 @@ func (s *Server) CloudID() string { return s.opts.CloudID }
 func (s *Server) StampVersion() string { return s.opts.StampVersion }
 
 // Nodes returns the number of scale-unit nodes.
-func (s *Server) Nodes() int { return s.opts.Nodes }
+func (s *Server) Nodes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.nodes == 0 {
+		return s.opts.Nodes
+	}
+	return s.nodes
+}
+
+// SetNodes changes the stamp's node count, as adding or removing scale unit
+// nodes does: later stamp information and tokens report n nodes.
+func (s *Server) SetNodes(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nodes = n
+}
 
 // User returns the account the server accepts, DOMAIN\name.
 func (s *Server) User() string { return s.opts.User }
