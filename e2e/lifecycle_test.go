@@ -181,3 +181,25 @@ func inOrderFold(got, want []string) bool {
 	}
 	return inOrder(lower(got), lower(want))
 }
+
+// TestStampsImport remembers a stamp from the deployment's
+// AzureStackStampInformation.json: its ERCS addresses and account stand in
+// for --pep and --user from then on.
+func TestStampsImport(t *testing.T) {
+	info := filepath.Join(moduleRoot, "app", "testdata", "AzureStackStampInformation.json")
+	r := runCLI(t, runOpts{}, "stamps", "import", info)
+	if r.Code != 0 || !strings.Contains(r.Stdout, "10.20.30.224, 10.20.30.225, 10.20.30.226") || !strings.Contains(r.Stdout, `AZS\CloudAdmin`) {
+		t.Fatalf("stamps import: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+	r = runCLI(t, runOpts{}, "stamps")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "hub01 (azs.contoso.local)") || !strings.Contains(r.Stdout, "1.2311.2.23") {
+		t.Errorf("stamps: exit %d\n%s", r.Code, r.Stdout)
+	}
+	r = runCLI(t, runOpts{}, "stamps", "forget", "hub01")
+	if r.Code != 0 {
+		t.Fatalf("stamps forget: exit %d: %s", r.Code, r.Stderr)
+	}
+	if r = runCLI(t, runOpts{}, "stamps"); !strings.Contains(r.Stdout, "No stamps remembered") {
+		t.Errorf("after forget: %s", r.Stdout)
+	}
+}
