@@ -382,6 +382,22 @@ func (c *Connected) removeReplaced(ctx context.Context, req RegisterRequest, old
 	return &v, nil
 }
 
+// ProposedRegistrationName returns the name to propose for registering
+// token: for a renewal's or change's token (its manifest says so), a
+// capacity renewal's new dated name or the replaced registration's; else
+// AzureStack-<cloud ID>.
+func ProposedRegistrationName(token *ArtefactView, now time.Time) string {
+	reason, rep := token.Renewal()
+	var old *azure.RegistrationInfo
+	if rep != nil {
+		old = &azure.RegistrationInfo{Name: rep.Name, BillingModel: orDefault(rep.BillingModel, "Capacity")}
+	}
+	if reason == "" && old == nil {
+		return DefaultRegistrationName(token.CloudID)
+	}
+	return renewalName(token.CloudID, reason, old, now)
+}
+
 // renewalName is the name a registration takes when none is given: a
 // capacity renewal's new, dated name (the documentation: a capacity
 // registration must change its name when re-registering after its yearly

@@ -58,8 +58,20 @@ func (c *Connected) Preflight(ctx context.Context, req PreflightRequest, progres
 		return nil, azureError(err)
 	}
 	pr := azure.PreflightRequest{CloudID: req.Token.CloudID, Name: req.Name, ResourceGroup: req.ResourceGroup, Location: req.Location}
-	if req.Replaces != nil {
-		pr.Replaces = &azure.RegistrationRef{Name: req.Replaces.Name, ResourceGroup: req.Replaces.ResourceGroup}
+	replaces := req.Replaces
+	if reason, rep := req.Token.Renewal(); replaces == nil && (reason != "" || rep != nil) {
+		// A renewal's token: the registration it replaces will be removed
+		// first, so that it holds the cloud ID now is expected.
+		old, err := c.findReplaced(ctx, RegisterRequest{Token: req.Token, Subscription: req.Subscription}, rep, progress)
+		if err != nil {
+			return nil, err
+		}
+		if old != nil && sameSubscription(old.SubscriptionID, r) {
+			replaces = &ReplacedRegistration{Name: old.Name, ResourceGroup: old.ResourceGroup}
+		}
+	}
+	if replaces != nil {
+		pr.Replaces = &azure.RegistrationRef{Name: replaces.Name, ResourceGroup: orDefault(replaces.ResourceGroup, DefaultResourceGroup)}
 	}
 	progress(Event{Step: "preflight", Message: "checking the subscription, permissions and names before any change", Fraction: -1, Level: LevelInfo})
 	rep, err := r.Preflight(ctx, pr)

@@ -66,7 +66,7 @@ func startXvfb(t *testing.T) string {
 var tourShots = []string{"start", "disconnected-connect", "disconnected-connect-error", "disconnected-token", "disconnected-review",
 	"disconnected-export", "disconnected-export-review", "disconnected-export-saved", "disconnected-qr", "connected-signin", "connected-subscription",
 	"connected-registrations", "connected-import-partial", "connected-review", "connected-register", "connected-key",
-	"connected-export", "disconnected-import", "disconnected-activate", "disconnected-done", "disconnected-remove-activation", "history"}
+	"connected-export", "disconnected-import", "disconnected-activate", "disconnected-done", "disconnected-remove-activation", "disconnected-renew", "disconnected-connect-remembered", "history"}
 
 // TestGUIScreenshots runs the real binary's window under Xvfb through the
 // training round trip (AZS_COURIER_SCREENSHOT) at 800×600 and 1366×768, in

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -462,14 +463,22 @@ func (c *ConnectedScreen) showReview() {
 
 func (c *ConnectedScreen) showRegister() {
 	if c.Name.Text == "" {
-		c.Name.SetText(app.DefaultRegistrationName(c.token.CloudID))
+		c.Name.SetText(app.ProposedRegistrationName(c.token, time.Now()))
 		c.ResourceGroup.SetText(app.DefaultResourceGroup)
 		c.Location.SetText(c.conn.DefaultLocation())
 	}
 	c.registerTask.Reset()
+	what := "The name is proposed from the cloud ID. The resource group is created in the location if it does not exist; the registration is locked against deletion."
+	if reason, rep := c.token.Renewal(); reason != "" {
+		old := "the stamp's registration (found by its cloud ID)"
+		if rep != nil {
+			old = fmt.Sprintf("the registration %s (resource group %s)", rep.Name, rep.ResourceGroup)
+		}
+		what = fmt.Sprintf("This token is for the %s of the registration. Register first removes %s, its lock included, then registers this token, in the order the documentation gives. ", reason, old) + what
+	}
 	c.show(StepRegister,
 		heading("Register the stamp in Azure"),
-		note("The name is proposed from the cloud ID. The resource group is created in the location if it does not exist; the registration is locked against deletion."),
+		note(what),
 		widget.NewForm(
 			widget.NewFormItem("Registration name", c.Name),
 			widget.NewFormItem("Resource group", c.ResourceGroup),
@@ -602,9 +611,13 @@ func (c *ConnectedScreen) onRegister() {
 
 func (c *ConnectedScreen) showKey() {
 	reg := c.reg
+	what := fmt.Sprintf("Registration %s in resource group %s (subscription %s) holds cloud ID %s.", reg.Name, reg.ResourceGroup, reg.Subscription, reg.CloudID)
+	if r := reg.Replaced; r != nil {
+		what += fmt.Sprintf(" The registration it replaces, %s, was removed first.", r.Name)
+	}
 	c.show(StepKey,
 		heading("Registered"),
-		note(fmt.Sprintf("Registration %s in resource group %s (subscription %s) holds cloud ID %s.", reg.Name, reg.ResourceGroup, reg.Subscription, reg.CloudID)),
+		note(what),
 		c.keyTask.More(),
 		footer{container.NewHBox(c.Back, c.GetKey)}, footer{c.keyTask.Status()})
 }

@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -67,6 +68,19 @@ type DisconnectedScreen struct {
 	ConfirmRemove  *widget.Button
 	confirmBox     *fyne.Container // the question, in a dialog over the window
 	removeDialog   dialog.Dialog
+
+	// Remembered stamps and the renewal or change of registration.
+	Stamps      *widget.Select // fills the addresses and account of a remembered stamp
+	ImportStamp *widget.Button // reads AzureStackStampInformation.json
+	StampNote   *widget.Label  // what needs attention on the stamps
+	stamps      []app.StampSummary
+	Renew       *widget.Button // "Renew or change registration…" on the token step
+	Reason      *widget.Select
+	StartRenew  *widget.Button
+	renewBox    *fyne.Container
+	renewDialog dialog.Dialog
+	renewTask   *taskPanel
+	renewal     string // the reason of the token on screen, when it is a renewal's
 	deactivateTask *taskPanel
 
 	// review, export
@@ -149,6 +163,20 @@ func newDisconnectedScreen(u *UI, svc *app.Service, t *app.Training) *Disconnect
 	d.CreateToken = widget.NewButtonWithIcon("Create registration token", theme.ConfirmIcon(), d.onCreateToken)
 	d.CreateToken.Importance = widget.HighImportance
 	d.ToImportKey = widget.NewButtonWithIcon("I already have the activation key", theme.NavigateNextIcon(), d.showImport)
+	d.Stamps = widget.NewSelect(nil, d.onPickStamp)
+	d.Stamps.PlaceHolder = "(none remembered yet)"
+	d.ImportStamp = widget.NewButtonWithIcon("Import stamp information…", theme.FileIcon(), d.onImportStamp)
+	d.StampNote = widget.NewLabel("")
+	d.StampNote.Wrapping = fyne.TextWrapWord
+	d.StampNote.Importance = widget.WarningImportance
+	d.Renew = widget.NewButtonWithIcon("Renew or change registration…", theme.ViewRefreshIcon(), d.onRenew)
+	d.Reason = widget.NewSelect(renewReasons(), func(string) { d.updateRenewPlan() })
+	d.StartRenew = widget.NewButtonWithIcon("Remove the activation and make the new token", theme.ConfirmIcon(), d.onStartRenew)
+	d.StartRenew.Importance = widget.DangerImportance
+	d.renewBox = container.NewVBox()
+	d.renewTask = newTaskPanel(u.thread)
+	d.renewTask.After = u.refreshStatus
+	d.renewTask.ConfirmCancel = func(proceed func()) { d.confirmStop("renewal", proceed) }
 	d.RemoveAct = widget.NewButtonWithIcon("Remove activation…", theme.DeleteIcon(), d.onRemoveActivation)
 	d.ConfirmRemove = widget.NewButtonWithIcon("Remove activation", theme.DeleteIcon(), d.onConfirmRemove)
 	d.ConfirmRemove.Importance = widget.DangerImportance
@@ -157,6 +185,11 @@ func newDisconnectedScreen(u *UI, svc *app.Service, t *app.Training) *Disconnect
 	d.ToExport = widget.NewButtonWithIcon("Looks right: export it", theme.NavigateNextIcon(), d.showExport)
 	d.ToExport.Importance = widget.HighImportance
 	d.Export = newExportPanel(u, svc)
+	d.Export.Saved = func(res app.ExportResult) {
+		if reason, _ := d.token.Renewal(); reason != "" && d.session != nil {
+			d.svc.NoteWorkflowFile(d.session.Stamp().CloudID, res.File)
+		}
+	}
 	d.ToImport = widget.NewButtonWithIcon("Next: import the activation key", theme.NavigateNextIcon(), d.showImport)
 	d.Import = newImportPanel(u, svc, app.KindKey)
 	d.Import.Imported = d.onKeyImported
@@ -275,9 +308,11 @@ func (d *DisconnectedScreen) showConnect() {
 		container.NewVBox(note("The PEP records every command and its output; Close-PrivilegedEndpoint copies the transcripts to a share and removes them from the PEP, as the documentation asks."),
 			widget.NewForm(widget.NewFormItem("Share", d.Share), widget.NewFormItem("Share user", d.ShareUser),
 				widget.NewFormItem("Share password", d.SharePassword)))))
+	d.refreshStamps()
 	objs := []fyne.CanvasObject{
 		heading("Connect to the privileged endpoint"),
-		note("Enter the ERCS VM addresses (tried in order), the CloudAdmin account and its password. The passwords stay in memory only."),
+		note("Enter the ERCS VM addresses (tried in order), the CloudAdmin account and its password, or pick a stamp this computer remembers. The passwords stay in memory only."),
+		widget.NewForm(widget.NewFormItem("Remembered stamp", container.NewBorder(nil, nil, nil, d.ImportStamp, d.Stamps))), d.StampNote,
 		form, share, d.ConnectHint, d.connectTask.More(),
 		footer{container.NewHBox(d.Connect)}, footer{d.connectTask.Status()},
 	}
@@ -501,7 +536,7 @@ func (d *DisconnectedScreen) showToken() {
 		note("Only combinations the stamp accepts can be chosen."),
 		form, d.tokenTask.More(),
 		widget.NewSeparator(),
-		container.NewHBox(d.ToImportKey, d.RemoveAct), d.deactivateTask.More(),
+		container.NewHBox(d.ToImportKey, d.RemoveAct, d.Renew), d.deactivateTask.More(),
 		container.NewHBox(d.CloseSession), d.closeTask.Object(),
 		footer{d.FormProblem}, footer{container.NewHBox(d.Back, d.CreateToken)}, footer{d.tokenTask.Status()}, footer{d.deactivateTask.Status()})
 	d.validate()
@@ -519,7 +554,7 @@ func (d *DisconnectedScreen) onCreateToken() {
 	}, func(err error) {
 		d.validate()
 		if err == nil {
-			d.token = tok
+			d.token, d.renewal = tok, ""
 			d.Steps.Forget(StepToken)
 			d.Export.SetArtefact(tok)
 			d.showReview()
@@ -558,9 +593,17 @@ func (d *DisconnectedScreen) onConfirmRemove() {
 }
 
 func (d *DisconnectedScreen) showReview() {
+	what := "Check the fields. Read the SHA-256 to whoever receives the file: their copy must show the same."
+	if reason, rep := d.token.Renewal(); reason != "" {
+		old := "the stamp's registration"
+		if rep != nil {
+			old = "the registration " + rep.Name
+		}
+		what = fmt.Sprintf("This token is for the %s: its manifest says so, and registering it on the connected side first removes %s. The activation is removed; the stamp waits for the new key. ", reason, old) + what
+	}
 	d.show(StepReview,
 		heading("Review the registration token"),
-		note("Check the fields. Read the SHA-256 to whoever receives the file: their copy must show the same."),
+		note(what),
 		reviewCard(d.token), footer{container.NewHBox(d.Back, d.ToExport)})
 }
 
@@ -672,4 +715,162 @@ func (d *DisconnectedScreen) showDone() {
 // which closing the window should not cut off without asking.
 func (d *DisconnectedScreen) longRunning() bool {
 	return d.activateTask.Running() || d.deactivateTask.Running()
+}
+
+// refreshStamps lists the remembered stamps and what needs attention on
+// them (an expiry near, a renewal waiting for its key).
+func (d *DisconnectedScreen) refreshStamps() {
+	list, err := d.svc.Stamps()
+	if err != nil {
+		setShown(d.StampNote, app.Explain(err).Sentence())
+		return
+	}
+	d.stamps = list
+	names := make([]string, len(list))
+	var warnings []string
+	for i, s := range list {
+		names[i] = stampLabel(s)
+		if s.Warning != "" {
+			warnings = append(warnings, s.Name+": "+s.Warning+".")
+		}
+	}
+	d.Stamps.Options = names
+	d.Stamps.PlaceHolder = "(none remembered yet)"
+	if len(names) > 0 {
+		d.Stamps.PlaceHolder = fmt.Sprintf("Choose (%d remembered)", len(names))
+	}
+	d.Stamps.Refresh()
+	setShown(d.StampNote, strings.Join(warnings, "\n"))
+}
+
+func stampLabel(s app.StampSummary) string {
+	first, _, _ := strings.Cut(s.CloudID, "-")
+	return fmt.Sprintf("%s · %s…", s.Name, first)
+}
+
+// onPickStamp fills the addresses and the account of a remembered stamp.
+func (d *DisconnectedScreen) onPickStamp(label string) {
+	for _, s := range d.stamps {
+		if stampLabel(s) == label {
+			d.Hosts.SetText(strings.Join(s.Hosts, ", "))
+			d.User.SetText(s.User)
+			d.u.focus(d.Password)
+		}
+	}
+}
+
+// onImportStamp reads an AzureStackStampInformation.json and picks the stamp.
+func (d *DisconnectedScreen) onImportStamp() {
+	dlg := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil || r == nil {
+			return
+		}
+		path := r.URI().Path()
+		r.Close()
+		d.ImportStampFile(path)
+	}, d.u.win)
+	dlg.SetFilter(storage.NewExtensionFileFilter([]string{".json"}))
+	dlg.Show()
+}
+
+// ImportStampFile remembers the stamp in an AzureStackStampInformation.json
+// and fills the form with it (the open dialog's answer; tests call it).
+func (d *DisconnectedScreen) ImportStampFile(path string) {
+	p, err := d.svc.ImportStampInformation(path)
+	if err != nil {
+		d.connectTask.showError(err)
+		return
+	}
+	d.refreshStamps()
+	for _, s := range d.stamps {
+		if s.CloudID == p.CloudID {
+			d.Stamps.SetSelected(stampLabel(s))
+		}
+	}
+}
+
+// renewReasons are the reasons offered, in words, in the order of
+// app.Reasons.
+func renewReasons() []string {
+	return []string{"Renewal of the capacity term", "Billing model changes", "Nodes added or removed", "Another Azure subscription", "Usage reporting changes"}
+}
+
+// reason returns the app.Reasons value of the reason chosen.
+func (d *DisconnectedScreen) reason() string {
+	for i, r := range renewReasons() {
+		if r == d.Reason.Selected {
+			return app.Reasons[i]
+		}
+	}
+	return ""
+}
+
+// onRenew asks for the reason and shows what the renewal or change will
+// do, in the documented order, before anything happens.
+func (d *DisconnectedScreen) onRenew() {
+	if d.Reason.Selected == "" {
+		d.Reason.SetSelected(renewReasons()[0])
+	}
+	d.updateRenewPlan()
+	d.renewTask.Reset()
+	content := container.NewVBox(widget.NewForm(widget.NewFormItem("Why", d.Reason)), d.renewBox, d.renewTask.Object(),
+		container.NewHBox(d.StartRenew, widget.NewButton("Not now", d.closeRenewDialog)))
+	d.renewDialog = dialog.NewCustomWithoutButtons("Renew or change the registration", container.NewVScroll(content), d.u.win)
+	size := d.u.win.Canvas().Size()
+	d.renewDialog.Resize(fyne.NewSize(min(720, size.Width*0.95), min(560, size.Height*0.95)))
+	d.renewDialog.Show()
+}
+
+// updateRenewPlan shows the plan for the reason chosen and the token form
+// as filled in.
+func (d *DisconnectedScreen) updateRenewPlan() {
+	plan, err := d.session.PlanRenewal(app.RenewRequest{Reason: d.reason(), Token: d.request()})
+	var rows []fyne.CanvasObject
+	if err != nil {
+		rows = append(rows, note(app.Explain(err).Sentence()+" (Fill in the token form first: the new token uses it.)"))
+		d.StartRenew.Disable()
+	} else {
+		rows = append(rows, note(fmt.Sprintf("The %s of stamp %s, in the order the documentation gives for a disconnected stamp:", plan.Reason, plan.Stamp.Name)))
+		for i, s := range plan.Steps {
+			rows = append(rows, note(fmt.Sprintf("%d. %s", i+1, s)))
+		}
+		w := note(plan.Warning)
+		w.Importance = widget.WarningImportance
+		rows = append(rows, w)
+		d.StartRenew.Enable()
+	}
+	d.renewBox.Objects = rows
+	d.renewBox.Refresh()
+}
+
+func (d *DisconnectedScreen) closeRenewDialog() {
+	if d.renewDialog != nil && !d.renewTask.Running() {
+		d.renewDialog.Hide()
+		d.renewDialog = nil
+	}
+}
+
+// onStartRenew runs the disconnected side of the renewal: the activation
+// is removed, then the new token made; it goes on to review and export as
+// a token does, marked as the renewal's.
+func (d *DisconnectedScreen) onStartRenew() {
+	req := app.RenewRequest{Reason: d.reason(), Token: d.request()}
+	s := d.session
+	d.StartRenew.Disable()
+	var tok *app.ArtefactView
+	d.renewTask.run(d.u.ctx, "Renewing", true, func(ctx context.Context, progress func(app.Event)) error {
+		var err error
+		tok, err = s.Renew(ctx, req, progress)
+		return err
+	}, func(err error) {
+		d.StartRenew.Enable()
+		if err != nil {
+			return
+		}
+		d.closeRenewDialog()
+		d.token, d.renewal = tok, req.Reason
+		d.Steps.Forget(StepToken)
+		d.Export.SetArtefact(tok)
+		d.showReview()
+	})
 }

@@ -1,10 +1,14 @@
 package ui
 
 import (
+	"strings"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/azs-courier/azs-courier/app"
 )
 
 // showStart shows the start screen: the choice of side (the last one is
@@ -50,7 +54,22 @@ func (u *UI) showStart() {
 	settings := container.NewHBox(widget.NewLabel("Appearance:"), u.Appearance, widget.NewLabel("Text size:"), u.TextSize, hist)
 	keys := note("Keys: Tab moves, Space/Enter press, Alt+1/2/3 sides (in training: its tabs), Ctrl+H history")
 	keys.Alignment = fyne.TextAlignCenter
-	body := container.NewVBox(title, intro, choices, container.NewCenter(settings), keys)
+	u.Attention = widget.NewLabel("")
+	u.Attention.Wrapping = fyne.TextWrapWord
+	u.Attention.Importance = widget.WarningImportance
+	u.Attention.Hide()
+	if list, err := u.svc.Stamps(); err != nil {
+		setShown(u.Attention, app.Explain(err).Sentence())
+	} else {
+		var lines []string
+		for _, s := range list {
+			if s.Warning != "" {
+				lines = append(lines, s.Name+": "+s.Warning+".")
+			}
+		}
+		setShown(u.Attention, strings.Join(lines, "\n"))
+	}
+	body := container.NewVBox(title, intro, u.Attention, choices, container.NewCenter(settings), keys)
 	u.setScreen(container.NewVScroll(container.NewPadded(column(640, body))))
 	if focus != nil {
 		u.focus(focus)

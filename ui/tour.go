@@ -252,6 +252,19 @@ func (u *UI) Tour(ctx context.Context, shot func(name string) error, roundTripDo
 	if err := shot("disconnected-remove-activation"); err != nil {
 		return st, err
 	}
+	do(d.closeRemoveDialog)
+	do(func() { d.Billing.SetSelected("Development") })
+	tap(d.Renew)
+	settle()
+	if err := shot("disconnected-renew"); err != nil {
+		return st, err
+	}
+	do(d.closeRenewDialog)
+	do(d.showConnect)
+	settle()
+	if err := shot("disconnected-connect-remembered"); err != nil {
+		return st, err
+	}
 	do(func() { u.TrainingTabs.SelectIndex(2) })
 	settle()
 	if err := shot("history"); err != nil {

@@ -47,6 +47,9 @@ type UI struct {
 
 	// Start screen widgets, exported for tests.
 	Disconnected, Connected, Training *widget.Button
+	// Attention lists, on the start screen, the stamps that need it: an
+	// activation about to expire, a renewal waiting for its key.
+	Attention *widget.Label
 	Appearance, TextSize              *widget.Select
 
 	// Screens, built on first use and kept while the window is open.
