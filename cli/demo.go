@@ -162,6 +162,50 @@ func runDemo(ctx context.Context, opts *demoOptions) (err error) {
 	}
 	ok("the simulated stamp reports itself activated")
 
+	step("renewing the registration, as every year: the activation removed first, then a new token")
+	renewal, err := d.Renew(ctx, app.RenewRequest{Reason: app.ReasonRenewal, Token: app.TokenRequest{BillingModel: "Development"}}, progress)
+	if err != nil {
+		return fmt.Errorf("demo: renew: %w", err)
+	}
+	if t.StampActivated() {
+		return errors.New("demo: the simulated stamp is still activated after the renewal started")
+	}
+	renOut, err := svc.Export(ctx, app.ExportRequest{Artefact: renewal, Dir: t.Drive, FileName: "renewal-token.txt"}, progress)
+	if err != nil {
+		return fmt.Errorf("demo: save the renewal's token: %w", err)
+	}
+	renFile, err := svc.ImportFile(ctx, renOut.File, app.KindToken)
+	if err != nil {
+		return fmt.Errorf("demo: read the renewal's token: %w", err)
+	}
+	if reason, rep := renFile.Renewal(); reason != app.ReasonRenewal || rep == nil || rep.Name != reg.Name {
+		return fmt.Errorf("demo: the renewal's token file says %q replacing %+v, want the renewal of %s", reason, rep, reg.Name)
+	}
+	ok("%s, marked as the renewal of %s", filepath.Base(renOut.File), reg.Name)
+
+	step("registering the renewal's token: the old registration removed first")
+	reg2, err := conn.Register(ctx, app.RegisterRequest{Token: renFile, Subscription: t.Subscription}, progress)
+	if err != nil {
+		return fmt.Errorf("demo: register the renewal: %w", err)
+	}
+	if reg2.Replaced == nil || reg2.Replaced.Name != reg.Name || len(t.Registrations()) != 1 {
+		return fmt.Errorf("demo: the renewal registered %s replacing %+v; the simulated Azure holds %v", reg2.Name, reg2.Replaced, t.Registrations())
+	}
+	ok("removed %s, registered %s", reg.Name, reg2.Name)
+	key2, err := conn.ActivationKey(ctx, app.KeyRequest{Subscription: t.Subscription, Name: reg2.Name, ResourceGroup: reg2.ResourceGroup}, progress)
+	if err != nil {
+		return fmt.Errorf("demo: the renewal's activation key: %w", err)
+	}
+	if err := d.Activate(ctx, key2, progress); err != nil {
+		return fmt.Errorf("demo: activate with the renewal's key: %w", err)
+	}
+	stamps, err := svc.Stamps()
+	if err != nil || len(stamps) != 1 || stamps[0].Workflow != nil || !t.StampActivated() {
+		return fmt.Errorf("demo: after the renewal's activation the stamp's profile is %+v (%v)", stamps, err)
+	}
+	ok("activated again; the stamp's profile says the renewal is finished")
+	reg = reg2
+
 	step("removing the activation")
 	if err := d.Deactivate(ctx, progress); err != nil {
 		return fmt.Errorf("demo: deactivate: %w", err)
