@@ -25,6 +25,8 @@ func TestDemoRoundTrip(t *testing.T) {
 		"fetching the activation key",
 		"the key's cloud ID is the stamp's",
 		"the simulated stamp reports itself activated",
+		"marked as the renewal of",
+		"the stamp's profile says the renewal is finished",
 		"the simulated stamp is no longer activated",
 		"the simulated Azure holds no registration",
 		"demo: every step verified",
@@ -33,8 +35,8 @@ func TestDemoRoundTrip(t *testing.T) {
 			t.Errorf("demo output lacks %q\n%s", want, r.Stdout)
 		}
 	}
-	if got := strings.Count(r.Stdout, "    ok: "); got != 13 {
-		t.Errorf("got %d verified steps, want 13\n%s", got, r.Stdout)
+	if got := strings.Count(r.Stdout, "    ok: "); got != 16 {
+		t.Errorf("got %d verified steps, want 16\n%s", got, r.Stdout)
 	}
 	// The real custody ledger is not touched by a rehearsal.
 	if _, err := os.Stat(filepath.Join(configDir(t), "custody-ledger.jsonl")); !os.IsNotExist(err) {
