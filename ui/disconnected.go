@@ -54,33 +54,33 @@ type DisconnectedScreen struct {
 	closeTask                       *taskPanel
 
 	// token form
-	Billing        *widget.RadioGroup
-	BillingHelp    *widget.Label
-	Agreement      *widget.Entry
-	AssetTag       *widget.Entry
-	Usage          *widget.Check
-	Marketplace    *widget.Check
-	FormProblem    *widget.Label
-	CreateToken    *widget.Button
-	tokenTask      *taskPanel
-	ToImportKey    *widget.Button
-	RemoveAct      *widget.Button
-	ConfirmRemove  *widget.Button
-	confirmBox     *fyne.Container // the question, in a dialog over the window
-	removeDialog   dialog.Dialog
+	Billing       *widget.RadioGroup
+	BillingHelp   *widget.Label
+	Agreement     *widget.Entry
+	AssetTag      *widget.Entry
+	Usage         *widget.Check
+	Marketplace   *widget.Check
+	FormProblem   *widget.Label
+	CreateToken   *widget.Button
+	tokenTask     *taskPanel
+	ToImportKey   *widget.Button
+	RemoveAct     *widget.Button
+	ConfirmRemove *widget.Button
+	confirmBox    *fyne.Container // the question, in a dialog over the window
+	removeDialog  dialog.Dialog
 
 	// Remembered stamps and the renewal or change of registration.
-	Stamps      *widget.Select // fills the addresses and account of a remembered stamp
-	ImportStamp *widget.Button // reads AzureStackStampInformation.json
-	StampNote   *widget.Label  // what needs attention on the stamps
-	stamps      []app.StampSummary
-	Renew       *widget.Button // "Renew or change registration…" on the token step
-	Reason      *widget.Select
-	StartRenew  *widget.Button
-	renewBox    *fyne.Container
-	renewDialog dialog.Dialog
-	renewTask   *taskPanel
-	renewal     string // the reason of the token on screen, when it is a renewal's
+	Stamps         *widget.Select // fills the addresses and account of a remembered stamp
+	ImportStamp    *widget.Button // reads AzureStackStampInformation.json
+	StampNote      *widget.Label  // what needs attention on the stamps
+	stamps         []app.StampSummary
+	Renew          *widget.Button // "Renew or change registration…" on the token step
+	Reason         *widget.Select
+	StartRenew     *widget.Button
+	renewBox       *fyne.Container
+	renewDialog    dialog.Dialog
+	renewTask      *taskPanel
+	renewal        string // the reason of the token on screen, when it is a renewal's
 	deactivateTask *taskPanel
 
 	// review, export

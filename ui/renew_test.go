@@ -22,7 +22,9 @@ func roundTrip(t *testing.T, u *UI, make func()) {
 	waitFor(t, u, "the token review", func() bool { return d.Step() == StepReview })
 	test.Tap(d.ToExport)
 	d.Export.save(true) // Replace: the last round trip's file is there
-	waitFor(t, u, "the token file", func() bool { return strings.Contains(d.Export.Result.Text, "Saved and read back") && !d.Export.task.Running() })
+	waitFor(t, u, "the token file", func() bool {
+		return strings.Contains(d.Export.Result.Text, "Saved and read back") && !d.Export.task.Running()
+	})
 	tokenFile := filepath.Join(tr.Drive, "registration-token.txt")
 
 	u.TrainingTabs.SelectIndex(1)
@@ -42,7 +44,9 @@ func roundTrip(t *testing.T, u *UI, make func()) {
 	test.Tap(c.GetKey)
 	waitFor(t, u, "the key export", func() bool { return c.Step() == StepExport })
 	c.Export.save(true)
-	waitFor(t, u, "the key file", func() bool { return strings.Contains(c.Export.Result.Text, "Saved and read back") && !c.Export.task.Running() })
+	waitFor(t, u, "the key file", func() bool {
+		return strings.Contains(c.Export.Result.Text, "Saved and read back") && !c.Export.task.Running()
+	})
 
 	u.TrainingTabs.SelectIndex(0)
 	d.showImport()

@@ -49,8 +49,8 @@ type UI struct {
 	Disconnected, Connected, Training *widget.Button
 	// Attention lists, on the start screen, the stamps that need it: an
 	// activation about to expire, a renewal waiting for its key.
-	Attention *widget.Label
-	Appearance, TextSize              *widget.Select
+	Attention            *widget.Label
+	Appearance, TextSize *widget.Select
 
 	// Screens, built on first use and kept while the window is open.
 	Disc    *DisconnectedScreen
