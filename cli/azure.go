@@ -181,11 +181,7 @@ new, dated name. With --out it also fetches the new activation key.`,
 					return err
 				}
 			}
-			req, err := opts.azure.request(cmd, env)
-			if err != nil {
-				return err
-			}
-			return withDeadline(cmd.Context(), opts.azure.timeout, opAzure, func(ctx context.Context) error {
+			return opts.azure.run(cmd, env, func(ctx context.Context, req app.SignInRequest) error {
 				return runRegister(ctx, cmd, opts, req)
 			})
 		},
@@ -242,20 +238,8 @@ func runRegister(ctx context.Context, cmd *cobra.Command, opts *registerOptions,
 	if err != nil {
 		return fmt.Errorf("registered, but the activation key is not fetched: %w; run azs-courier activation-key --name %s --out %s", err, reg.Name, opts.out)
 	}
-	svc := env.service()
-	if err := svc.WriteArtefact(ctx, app.WriteRequest{Artefact: key, Path: opts.out, Purpose: "activation key for registration " + reg.Name, Force: opts.force,
-		Release: true, Review: opts.review.review()}); err != nil {
-		return err
-	}
-	fmt.Fprintf(env.IO.Out, "wrote the activation key of %s (cloud ID %s, SHA-256 %s) to %s\n", reg.Name, key.CloudID, key.SHA256Groups(), opts.out)
-	if opts.qrDir != "" {
-		res, err := svc.WriteQR(ctx, app.QRRequest{Artefact: key, Dir: opts.qrDir, Force: opts.force, Review: opts.review.review()})
-		if err != nil {
-			return fmt.Errorf("the key file is written, but the QR frames are not: %w; run 'azs-courier qr encode %s --out DIR'", err, opts.out)
-		}
-		fmt.Fprintf(env.IO.Out, "saved %d QR frame(s) in %s\n", res.Parts, opts.qrDir)
-	}
-	return nil
+	rel := release{out: opts.out, qrDir: opts.qrDir, force: opts.force, review: opts.review}
+	return rel.write(ctx, env, key, "activation key of "+reg.Name, "activation key for registration "+reg.Name)
 }
 
 // verboseOnly shows the Azure calls' steps only with --verbose, as detail.
@@ -297,11 +281,7 @@ its manifest. With --qr it also saves the key as QR frames (PNG files).`,
 			if err := requireFlags(cmd, "name", "out"); err != nil {
 				return err
 			}
-			req, err := opts.azure.request(cmd, env)
-			if err != nil {
-				return err
-			}
-			return withDeadline(cmd.Context(), opts.azure.timeout, opAzure, func(ctx context.Context) error {
+			return opts.azure.run(cmd, env, func(ctx context.Context, req app.SignInRequest) error {
 				return runActivationKey(ctx, cmd, opts, req)
 			})
 		},
@@ -340,21 +320,8 @@ func runActivationKey(ctx context.Context, cmd *cobra.Command, opts *activationK
 	if err != nil {
 		return err
 	}
-	svc := env.service()
-	if err := svc.WriteArtefact(ctx, app.WriteRequest{Artefact: key, Path: opts.out, Purpose: "activation key for registration " + opts.name, Force: opts.force,
-		Release: true, Review: opts.review.review()}); err != nil {
-		return err
-	}
-	fmt.Fprintf(env.IO.Out, "wrote the activation key of %s (cloud ID %s, SHA-256 %s) to %s\n",
-		opts.name, key.CloudID, key.SHA256Groups(), opts.out)
-	if opts.qrDir != "" {
-		res, err := svc.WriteQR(ctx, app.QRRequest{Artefact: key, Dir: opts.qrDir, Force: opts.force, Review: opts.review.review()})
-		if err != nil {
-			return fmt.Errorf("the key file is written, but the QR frames are not: %w; run 'azs-courier qr encode %s --out DIR'", err, opts.out)
-		}
-		fmt.Fprintf(env.IO.Out, "saved %d QR frame(s) in %s\n", res.Parts, opts.qrDir)
-	}
-	return nil
+	rel := release{out: opts.out, qrDir: opts.qrDir, force: opts.force, review: opts.review}
+	return rel.write(ctx, env, key, "activation key of "+opts.name, "activation key for registration "+opts.name)
 }
 
 // ---- unregister ----
@@ -392,11 +359,7 @@ unless --yes is given.`,
 			if n != 1 {
 				return usageErrorf(cmd, "give exactly one of --name, --token or --cloud-id")
 			}
-			req, err := opts.azure.request(cmd, env)
-			if err != nil {
-				return err
-			}
-			return withDeadline(cmd.Context(), opts.azure.timeout, opAzure, func(ctx context.Context) error {
+			return opts.azure.run(cmd, env, func(ctx context.Context, req app.SignInRequest) error {
 				return runUnregister(ctx, cmd, opts, req)
 			})
 		},
@@ -467,11 +430,7 @@ func newRegistrationsCmd(env *Env) *cobra.Command {
 		Short: "List the Azure Stack registrations in the subscription",
 		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			req, err := opts.azure.request(cmd, env)
-			if err != nil {
-				return err
-			}
-			return withDeadline(cmd.Context(), opts.azure.timeout, opAzure, func(ctx context.Context) error {
+			return opts.azure.run(cmd, env, func(ctx context.Context, req app.SignInRequest) error {
 				return runRegistrations(ctx, cmd, opts, req)
 			})
 		},
@@ -505,4 +464,14 @@ func runRegistrations(ctx context.Context, cmd *cobra.Command, opts *registratio
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", reg.Name, reg.ResourceGroup, reg.CloudID, reg.BillingModel)
 	}
 	return tw.Flush()
+}
+
+// run builds the sign-in request from the flags and runs body under the
+// command's --timeout, as every Azure command does.
+func (f *azureFlags) run(cmd *cobra.Command, env *Env, body func(ctx context.Context, req app.SignInRequest) error) error {
+	req, err := f.request(cmd, env)
+	if err != nil {
+		return err
+	}
+	return withDeadline(cmd.Context(), f.timeout, opAzure, func(ctx context.Context) error { return body(ctx, req) })
 }

@@ -341,21 +341,8 @@ Capacity needs --agreement-number and keeps usage reporting off; Custom needs
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			svc := env.service()
-			if err := svc.WriteArtefact(ctx, app.WriteRequest{Artefact: view, Path: o.out, Purpose: "registration token from stamp " + stamp.CloudID, Force: o.force,
-				Release: true, Review: o.review.review()}); err != nil {
-				return err
-			}
-			fmt.Fprintf(env.IO.Out, "wrote the registration token for cloud ID %s to %s (SHA-256 %s)\n", view.CloudID, o.out, app.GroupHash(view.SHA256))
-			if o.qrDir != "" {
-				res, err := svc.WriteQR(ctx, app.QRRequest{Artefact: view, Dir: o.qrDir, Force: o.force, Review: o.review.review()})
-				if err != nil {
-					return fmt.Errorf("the token file is written, but the QR frames are not: %w; run 'azs-courier qr encode %s --out DIR'", err, o.out)
-				}
-				fmt.Fprintf(env.IO.Out, "saved %d QR frame(s) in %s\n", res.Parts, o.qrDir)
-			}
-			return nil
+			rel := release{out: o.out, qrDir: o.qrDir, force: o.force, review: o.review}
+			return rel.write(cmd.Context(), env, view, "registration token", "registration token from stamp "+stamp.CloudID)
 		},
 	}
 	addPEPFlags(cmd, &f, timeoutToken)

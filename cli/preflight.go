@@ -45,11 +45,7 @@ same checks first and stops at a failed one. Exit status 1 when a check fails.`,
 			if err := requireFlags(cmd, "token"); err != nil {
 				return err
 			}
-			req, err := opts.azure.request(cmd, env)
-			if err != nil {
-				return err
-			}
-			return withDeadline(cmd.Context(), opts.azure.timeout, opAzure, func(ctx context.Context) error {
+			return opts.azure.run(cmd, env, func(ctx context.Context, req app.SignInRequest) error {
 				return runPreflight(ctx, cmd, opts, req)
 			})
 		},
@@ -166,11 +162,7 @@ creates it in the subscription (or adds what an existing role of the name lacks)
 			if err := requireFlags(cmd, "subscription"); err != nil {
 				return err
 			}
-			req, err := az.request(cmd, env)
-			if err != nil {
-				return err
-			}
-			return withDeadline(cmd.Context(), az.timeout, opAzure, func(ctx context.Context) error {
+			return az.run(cmd, env, func(ctx context.Context, req app.SignInRequest) error {
 				progress := printEvents(env.IO.ErrOut, verboseFlag(cmd))
 				conn, sub, err := az.signIn(ctx, env, req, progress)
 				if err != nil {
@@ -226,11 +218,7 @@ registered, the lock is missing, or the token does not match.`,
 			if cmd.Flags().Changed("token") == cmd.Flags().Changed("cloud-id") {
 				return usageErrorf(cmd, "give exactly one of --token or --cloud-id")
 			}
-			req, err := opts.azure.request(cmd, env)
-			if err != nil {
-				return err
-			}
-			return withDeadline(cmd.Context(), opts.azure.timeout, opAzure, func(ctx context.Context) error {
+			return opts.azure.run(cmd, env, func(ctx context.Context, req app.SignInRequest) error {
 				return runVerify(ctx, cmd, opts, req)
 			})
 		},

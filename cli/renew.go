@@ -114,19 +114,13 @@ again to resume, or --abandon to give it up.`,
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			svc := env.service()
-			if err := svc.WriteArtefact(ctx, app.WriteRequest{Artefact: view, Path: o.out, Force: o.force, Release: true, Review: o.review.review()}); err != nil {
-				return fmt.Errorf("the activation is removed and the token made, but it is not written: %w; run renew again with another --out (it resumes)", err)
+			rel := release{out: o.out, qrDir: o.qrDir, force: o.force, review: o.review}
+			if err := rel.write(cmd.Context(), env, view, reason+" token", ""); err != nil {
+				return fmt.Errorf("the activation is removed and the token made: %w; run renew again (it resumes)", err)
 			}
-			svc.NoteWorkflowFile(stamp.CloudID, o.out)
-			fmt.Fprintf(env.IO.Out, "wrote the %s token for cloud ID %s to %s (SHA-256 %s)\n", reason, view.CloudID, o.out, app.GroupHash(view.SHA256))
+			env.service().NoteWorkflowFile(stamp.CloudID, o.out)
 			if o.qrDir != "" {
-				res, err := svc.WriteQR(ctx, app.QRRequest{Artefact: view, Dir: o.qrDir, Force: o.force, Review: o.review.review()})
-				if err != nil {
-					return fmt.Errorf("the token file is written, but the QR frames are not: %w; run 'azs-courier qr encode %s --out DIR'", err, o.out)
-				}
-				fmt.Fprintf(env.IO.Out, "saved %d QR frame(s) in %s (QR codes carry no manifest: on the connected side give register --replaces NAME)\n", res.Parts, o.qrDir)
+				fmt.Fprintln(env.IO.Out, "QR codes carry no manifest: if the token crosses as QR codes, give register --replaces NAME on the connected side")
 			}
 			_, err = fmt.Fprintf(env.IO.Out, "Next: on the connected side, azs-courier register --token %s --out activation-key.txt; then here, azs-courier activate --stamp %s --key activation-key.txt\n", o.out, stamp.CloudID)
 			return err

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -103,4 +104,35 @@ nothing is written.`,
 	show.Flags().BoolVar(&asJSON, "json", false, "print the policy as JSON")
 	cmd.AddCommand(show)
 	return cmd
+}
+
+// release is where a command that makes an artefact writes it: the file
+// (with its manifest) and, with qrDir, its QR frames, under the release
+// review.
+type release struct {
+	out    string
+	qrDir  string
+	force  bool
+	review reviewFlags
+}
+
+// write writes v as the release says and tells the user: "wrote the
+// <what> (cloud ID …, SHA-256 …) to FILE", then the QR frames. A write that
+// fails after the file is named so the user can finish it by hand.
+func (r *release) write(ctx context.Context, env *Env, v *app.ArtefactView, what, purpose string) error {
+	svc := env.service()
+	if err := svc.WriteArtefact(ctx, app.WriteRequest{Artefact: v, Path: r.out, Purpose: purpose, Force: r.force,
+		Release: true, Review: r.review.review()}); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.IO.Out, "wrote the %s (cloud ID %s, SHA-256 %s) to %s\n", what, v.CloudID, v.SHA256Groups(), r.out)
+	if r.qrDir == "" {
+		return nil
+	}
+	res, err := svc.WriteQR(ctx, app.QRRequest{Artefact: v, Dir: r.qrDir, Force: r.force, Review: r.review.review()})
+	if err != nil {
+		return fmt.Errorf("the file is written, but the QR frames are not: %w; run 'azs-courier qr encode %s --out DIR'", err, r.out)
+	}
+	_, err = fmt.Fprintf(env.IO.Out, "saved %d QR frame(s) in %s\n", res.Parts, r.qrDir)
+	return err
 }

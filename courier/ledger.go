@@ -131,7 +131,7 @@ func (l *Ledger) open() (*Identity, *os.File, tail, *Entry, error) {
 	}
 	dir := filepath.Dir(l.path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, nil, tail{}, nil, WriteError(nearestFolder(dir), err)
+		return nil, nil, tail{}, nil, WriteError(NearestFolder(dir), err)
 	}
 	f, err := os.OpenFile(l.path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
@@ -257,8 +257,9 @@ func lockWithin(f *os.File, wait time.Duration) error {
 	}
 }
 
-// nearestFolder returns dir or the nearest folder above it that exists.
-func nearestFolder(dir string) string {
+// NearestFolder returns dir, or the nearest folder above it that exists:
+// the place a failure to create dir is about.
+func NearestFolder(dir string) string {
 	for {
 		if st, err := os.Stat(dir); err == nil && st.IsDir() {
 			return dir

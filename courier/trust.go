@@ -149,7 +149,7 @@ func (s *TrustStore) write(keys []TrustedKey) error {
 		return fmt.Errorf("encode the trusted keys: %w", err)
 	}
 	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
-		return WriteError(nearestFolder(filepath.Dir(s.path)), err)
+		return WriteError(NearestFolder(filepath.Dir(s.path)), err)
 	}
 	return WriteFileAtomic(s.path, append(data, '\n'), true)
 }

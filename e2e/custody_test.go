@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -168,17 +167,7 @@ func TestLedgerTornLineIsRecovered(t *testing.T) {
 // TestExportFailsWithAReadOnlyLedger: when the ledger's folder is read-only,
 // writing an artefact fails (exit 1, naming the ledger) and leaves nothing.
 func TestExportFailsWithAReadOnlyLedger(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("mounts a read-only tmpfs (Linux)")
-	}
-	cfg := filepath.Join(t.TempDir(), "config")
-	if err := os.Mkdir(cfg, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", cfg).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a read-only tmpfs here (needs root): %v %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("umount", cfg).Run() })
+	cfg := readOnlyFolder(t, "config")
 	tok := testutil.Shared(t, "tokens", "registration-token-1node.txt")
 	outDir := t.TempDir()
 	out := filepath.Join(outDir, "registration-token.txt")

@@ -15,17 +15,7 @@ import (
 // as a write-protected USB stick is: one line that names the drive and the
 // fix, not the temporary file, and nothing left behind.
 func TestWriteToReadOnlyDrive(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("mounts a read-only tmpfs (Linux)")
-	}
-	mnt := filepath.Join(t.TempDir(), "USBSTICK")
-	if err := os.Mkdir(mnt, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", mnt).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a read-only tmpfs here (needs root): %v %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("umount", mnt).Run() })
+	mnt := readOnlyFolder(t, "USBSTICK")
 	tok := testutil.Shared(t, "tokens", "registration-token-1node.txt")
 	out := filepath.Join(mnt, "registration-token.txt")
 	r := runCLI(t, runOpts{}, "inspect", tok, "--write-canonical", out)
@@ -39,4 +29,22 @@ func TestWriteToReadOnlyDrive(t *testing.T) {
 	if ents, _ := os.ReadDir(mnt); len(ents) != 0 {
 		t.Errorf("left %d file(s) on the drive", len(ents))
 	}
+}
+
+// readOnlyFolder mounts a read-only tmpfs at a new folder named name, as a
+// write-protected USB stick is, and unmounts it when the test ends.
+func readOnlyFolder(t *testing.T, name string) string {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("mounts a read-only tmpfs (Linux)")
+	}
+	mnt := filepath.Join(t.TempDir(), name)
+	if err := os.Mkdir(mnt, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", mnt).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a read-only tmpfs here (needs root): %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", mnt).Run() })
+	return mnt
 }

@@ -192,7 +192,7 @@ func isEmptyDir(dir string) bool {
 func writeStaged(dir string, files []file, commit func() error, log *slog.Logger) error {
 	parent := filepath.Dir(dir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return courier.WriteError(nearestDir(parent), err)
+		return courier.WriteError(courier.NearestFolder(parent), err)
 	}
 	staging := courier.NewTempName(dir)
 	if err := os.Mkdir(staging, 0o777); err != nil {
@@ -229,20 +229,6 @@ func writeStaged(dir string, files []file, commit func() error, log *slog.Logger
 	return nil
 }
 
-// nearestDir returns dir, or the nearest folder above it that exists: the
-// place a failure to create dir is about.
-func nearestDir(dir string) string {
-	for {
-		if st, err := os.Stat(dir); err == nil && st.IsDir() {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return dir
-		}
-		dir = parent
-	}
-}
 
 // writeSynced creates path (mode 0666 less the umask) with data and syncs it.
 func writeSynced(path string, data []byte) error {
