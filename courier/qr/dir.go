@@ -229,7 +229,6 @@ func writeStaged(dir string, files []file, commit func() error, log *slog.Logger
 	return nil
 }
 
-
 // writeSynced creates path (mode 0666 less the umask) with data and syncs it.
 func writeSynced(path string, data []byte) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
