@@ -170,14 +170,7 @@ new, dated name. With --out it also fetches the new activation key.`,
 				return usageErrorf(cmd, "--qr needs --out KEY: the key is fetched only with --out")
 			}
 			if opts.out != "" {
-				if err := app.CheckOutput(opts.out, opts.force); err != nil {
-					return err
-				}
-				routes := []string{app.RouteFile}
-				if opts.qrDir != "" {
-					routes = append(routes, app.RouteQRScreen)
-				}
-				if err := opts.review.checkRelease(cmd, env, opts.out, routes...); err != nil {
+				if err := opts.release().check(cmd, env); err != nil {
 					return err
 				}
 			}
@@ -238,8 +231,7 @@ func runRegister(ctx context.Context, cmd *cobra.Command, opts *registerOptions,
 	if err != nil {
 		return fmt.Errorf("registered, but the activation key is not fetched: %w; run azs-courier activation-key --name %s --out %s", err, reg.Name, opts.out)
 	}
-	rel := release{out: opts.out, qrDir: opts.qrDir, force: opts.force, review: opts.review}
-	return rel.write(ctx, env, key, "activation key of "+reg.Name, "activation key for registration "+reg.Name)
+	return opts.release().write(ctx, env, key, "activation key of "+reg.Name, "activation key for registration "+reg.Name)
 }
 
 // verboseOnly shows the Azure calls' steps only with --verbose, as detail.
@@ -298,17 +290,7 @@ its manifest. With --qr it also saves the key as QR frames (PNG files).`,
 
 func runActivationKey(ctx context.Context, cmd *cobra.Command, opts *activationKeyOptions, req app.SignInRequest) error {
 	env := opts.env
-	if err := app.CheckOutput(opts.out, opts.force); err != nil {
-		return err
-	}
-	routes := []string{app.RouteFile}
-	if opts.qrDir != "" {
-		if err := app.CheckOutputDir(opts.qrDir); err != nil {
-			return err
-		}
-		routes = append(routes, app.RouteQRScreen)
-	}
-	if err := opts.review.checkRelease(cmd, env, opts.out, routes...); err != nil {
+	if err := opts.release().check(cmd, env); err != nil {
 		return err
 	}
 	progress := printEvents(env.IO.ErrOut, verboseFlag(cmd))
@@ -320,8 +302,7 @@ func runActivationKey(ctx context.Context, cmd *cobra.Command, opts *activationK
 	if err != nil {
 		return err
 	}
-	rel := release{out: opts.out, qrDir: opts.qrDir, force: opts.force, review: opts.review}
-	return rel.write(ctx, env, key, "activation key of "+opts.name, "activation key for registration "+opts.name)
+	return opts.release().write(ctx, env, key, "activation key of "+opts.name, "activation key for registration "+opts.name)
 }
 
 // ---- unregister ----
@@ -474,4 +455,12 @@ func (f *azureFlags) run(cmd *cobra.Command, env *Env, body func(ctx context.Con
 		return err
 	}
 	return withDeadline(cmd.Context(), f.timeout, opAzure, func(ctx context.Context) error { return body(ctx, req) })
+}
+
+func (o *registerOptions) release() *release {
+	return &release{out: o.out, qrDir: o.qrDir, force: o.force, review: o.review}
+}
+
+func (o *activationKeyOptions) release() *release {
+	return &release{out: o.out, qrDir: o.qrDir, force: o.force, review: o.review}
 }

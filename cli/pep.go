@@ -311,17 +311,8 @@ Capacity needs --agreement-number and keeps usage reporting off; Custom needs
 			if err := validateTokenFlags(cmd, &o); err != nil {
 				return err
 			}
-			if err := app.CheckOutput(o.out, o.force); err != nil {
-				return err
-			}
-			routes := []string{app.RouteFile}
-			if o.qrDir != "" {
-				if err := app.CheckOutputDir(o.qrDir); err != nil {
-					return err
-				}
-				routes = append(routes, app.RouteQRScreen)
-			}
-			if err := o.review.checkRelease(cmd, env, o.out, routes...); err != nil {
+			rel := release{out: o.out, qrDir: o.qrDir, force: o.force, review: o.review}
+			if err := rel.check(cmd, env); err != nil {
 				return err
 			}
 			var view *app.ArtefactView
@@ -341,7 +332,6 @@ Capacity needs --agreement-number and keeps usage reporting off; Custom needs
 			if err != nil {
 				return err
 			}
-			rel := release{out: o.out, qrDir: o.qrDir, force: o.force, review: o.review}
 			return rel.write(cmd.Context(), env, view, "registration token", "registration token from stamp "+stamp.CloudID)
 		},
 	}

@@ -62,17 +62,8 @@ again to resume, or --abandon to give it up.`,
 			if err := validateTokenFlags(cmd, &o); err != nil {
 				return err
 			}
-			if err := app.CheckOutput(o.out, o.force); err != nil {
-				return err
-			}
-			routes := []string{app.RouteFile}
-			if o.qrDir != "" {
-				if err := app.CheckOutputDir(o.qrDir); err != nil {
-					return err
-				}
-				routes = append(routes, app.RouteQRScreen)
-			}
-			if err := o.review.checkRelease(cmd, env, o.out, routes...); err != nil {
+			rel := release{out: o.out, qrDir: o.qrDir, force: o.force, review: o.review}
+			if err := rel.check(cmd, env); err != nil {
 				return err
 			}
 			req := app.RenewRequest{Reason: reason, Token: o.req}
@@ -114,7 +105,6 @@ again to resume, or --abandon to give it up.`,
 			if err != nil {
 				return err
 			}
-			rel := release{out: o.out, qrDir: o.qrDir, force: o.force, review: o.review}
 			if err := rel.write(cmd.Context(), env, view, reason+" token", ""); err != nil {
 				return fmt.Errorf("the activation is removed and the token made: %w; run renew again (it resumes)", err)
 			}

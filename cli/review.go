@@ -116,6 +116,23 @@ type release struct {
 	review reviewFlags
 }
 
+// check reports, before any slow work, what would stop the write: the file
+// exists or its folder takes none, the QR folder likewise, or the site
+// policy refuses the release by these routes with this review.
+func (r *release) check(cmd *cobra.Command, env *Env) error {
+	if err := app.CheckOutput(r.out, r.force); err != nil {
+		return err
+	}
+	routes := []string{app.RouteFile}
+	if r.qrDir != "" {
+		if err := app.CheckOutputDir(r.qrDir); err != nil {
+			return err
+		}
+		routes = append(routes, app.RouteQRScreen)
+	}
+	return r.review.checkRelease(cmd, env, r.out, routes...)
+}
+
 // write writes v as the release says and tells the user: "wrote the
 // <what> (cloud ID …, SHA-256 …) to FILE", then the QR frames. A write that
 // fails after the file is named so the user can finish it by hand.
