@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -82,13 +83,18 @@ type ConnectedScreen struct {
 	Done    *widget.Label
 
 	// registrations in the subscription, and unregister
-	ShowRegs       *widget.Button
-	Regs           *widget.List
-	regs           []app.RegistrationView
-	RegsState      *widget.Label
-	Unregister     *widget.Button
-	selectedReg    int
-	regsTask       *taskPanel
+	ShowRegs    *widget.Button
+	Regs        *widget.List
+	regs        []app.RegistrationView
+	RegsState   *widget.Label
+	Unregister  *widget.Button
+	selectedReg int
+	regsTask    *taskPanel
+	// Verify checks the stamp's registration in Azure against the token
+	// on the review step; VerifyResult says what it found.
+	Verify         *widget.Button
+	VerifyResult   *widget.Label
+	verifyTask     *taskPanel
 	unregisterTask *taskPanel
 }
 
@@ -166,6 +172,10 @@ func newConnectedScreen(u *UI, svc *app.Service, t *app.Training) *ConnectedScre
 	}
 	c.ToRegister = widget.NewButtonWithIcon("Looks right: register it", theme.NavigateNextIcon(), c.showRegister)
 	c.ToRegister.Importance = widget.HighImportance
+	c.Verify = widget.NewButtonWithIcon("Check the stamp's registration in Azure", theme.SearchIcon(), c.onVerify)
+	c.VerifyResult = widget.NewLabel("")
+	c.VerifyResult.Wrapping = fyne.TextWrapWord
+	c.verifyTask = newTaskPanel(u.thread)
 
 	c.Name = widget.NewEntry()
 	c.ResourceGroup = widget.NewEntry()
@@ -458,7 +468,9 @@ func (c *ConnectedScreen) showReview() {
 	c.show(StepReview,
 		heading("Review the registration token"),
 		note("Compare the SHA-256 with the one the disconnected site reads to you."),
-		reviewCard(c.token), c.Receipt.Object(), footer{container.NewHBox(c.Back, c.ToRegister)})
+		reviewCard(c.token), c.Receipt.Object(),
+		widget.NewSeparator(), container.NewHBox(c.Verify), c.VerifyResult, c.verifyTask.Object(),
+		footer{container.NewHBox(c.Back, c.ToRegister)})
 }
 
 func (c *ConnectedScreen) showRegister() {
@@ -653,4 +665,46 @@ func (c *ConnectedScreen) showExport() {
 		heading("Carry the activation key to the disconnected site"),
 		note("Save the key (with its manifest) to a removable drive, or show its QR codes. At the disconnected site, import it in step 5 (Import key) and activate the stamp; this side's work is then done."),
 		reviewCard(c.key), widget.NewSeparator(), c.Export.Object(), footer{c.Export.Actions()}, footer{container.NewHBox(c.Back, another)})
+}
+
+// onVerify shows what Azure holds for the token's stamp: its registration,
+// billing model, lock, and whether it was made from this token. Nothing is
+// changed.
+func (c *ConnectedScreen) onVerify() {
+	req := app.StatusRequest{Subscription: c.subscription(), Token: c.token}
+	conn := c.conn
+	setShown(c.VerifyResult, "")
+	var st *app.RegistrationStatus
+	var notFound bool
+	c.verifyTask.run(c.u.ctx, "Checking the registration", true, func(ctx context.Context, progress func(app.Event)) error {
+		var err error
+		st, err = conn.Status(ctx, req, progress)
+		if errors.Is(err, app.ErrNotRegistered) {
+			notFound, err = true, nil
+		}
+		return err
+	}, func(err error) {
+		switch {
+		case err != nil:
+		case notFound:
+			setShown(c.VerifyResult, "The stamp is not registered in this subscription yet: register the token.")
+		default:
+			r := st.Registration
+			text := fmt.Sprintf("Registration %s in resource group %s, billing model %s. ", r.Name, r.ResourceGroup, r.BillingModel)
+			switch {
+			case st.Locked:
+				text += "Locked against deletion (" + st.LockName + "). "
+			case st.LockUnknown != "":
+				text += "Its lock could not be read: " + app.Printable(st.LockUnknown) + ". "
+			default:
+				text += "Not locked: register again with the same token and name to restore the lock. "
+			}
+			if st.TokenMatches {
+				text += "It was made from this token."
+			} else {
+				text += "It was not made from this token (" + app.Printable(strings.Join(st.Differences, "; ")) + "): registering updates it."
+			}
+			setShown(c.VerifyResult, text)
+		}
+	})
 }

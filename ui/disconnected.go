@@ -73,6 +73,7 @@ type DisconnectedScreen struct {
 	Stamps         *widget.Select // fills the addresses and account of a remembered stamp
 	ImportStamp    *widget.Button // reads AzureStackStampInformation.json
 	StampNote      *widget.Label  // what needs attention on the stamps
+	StampInfo      *widget.Label  // the picked stamp's last activation and its expiry
 	stamps         []app.StampSummary
 	Renew          *widget.Button // "Renew or change registration…" on the token step
 	Reason         *widget.Select
@@ -169,6 +170,9 @@ func newDisconnectedScreen(u *UI, svc *app.Service, t *app.Training) *Disconnect
 	d.StampNote = widget.NewLabel("")
 	d.StampNote.Wrapping = fyne.TextWrapWord
 	d.StampNote.Importance = widget.WarningImportance
+	d.StampInfo = widget.NewLabel("")
+	d.StampInfo.Wrapping = fyne.TextWrapWord
+	d.StampInfo.Hide()
 	d.Renew = widget.NewButtonWithIcon("Renew or change registration…", theme.ViewRefreshIcon(), d.onRenew)
 	d.Reason = widget.NewSelect(renewReasons(), func(string) { d.updateRenewPlan() })
 	d.StartRenew = widget.NewButtonWithIcon("Remove the activation and make the new token", theme.ConfirmIcon(), d.onStartRenew)
@@ -312,7 +316,7 @@ func (d *DisconnectedScreen) showConnect() {
 	objs := []fyne.CanvasObject{
 		heading("Connect to the privileged endpoint"),
 		note("Enter the ERCS VM addresses (tried in order), the CloudAdmin account and its password, or pick a stamp this computer remembers. The passwords stay in memory only."),
-		widget.NewForm(widget.NewFormItem("Remembered stamp", container.NewBorder(nil, nil, nil, d.ImportStamp, d.Stamps))), d.StampNote,
+		widget.NewForm(widget.NewFormItem("Remembered stamp", container.NewBorder(nil, nil, nil, d.ImportStamp, d.Stamps))), d.StampInfo, d.StampNote,
 		form, share, d.ConnectHint, d.connectTask.More(),
 		footer{container.NewHBox(d.Connect)}, footer{d.connectTask.Status()},
 	}
@@ -754,6 +758,14 @@ func (d *DisconnectedScreen) onPickStamp(label string) {
 		if stampLabel(s) == label {
 			d.Hosts.SetText(strings.Join(s.Hosts, ", "))
 			d.User.SetText(s.User)
+			info := fmt.Sprintf("Version %s, %d nodes. Activation: %s", s.Version, s.Nodes, s.Activation)
+			switch {
+			case s.DaysLeft != nil:
+				info += fmt.Sprintf("; expires %s (in %d days)", s.Expires.UTC().Format("2006-01-02"), *s.DaysLeft)
+			case strings.HasPrefix(s.Activation, "activated"):
+				info += "; it does not expire"
+			}
+			setShown(d.StampInfo, info+".")
 			d.u.focus(d.Password)
 		}
 	}

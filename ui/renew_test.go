@@ -99,6 +99,14 @@ func TestRenewalInTraining(t *testing.T) {
 	if got := tr.Registrations(); len(got) != 1 {
 		t.Errorf("simulated Azure holds %v after the renewal, want the new registration alone", got)
 	}
+	// The connected side checks what Azure holds for the token's stamp.
+	u.TrainingTabs.SelectIndex(1)
+	c.showReview()
+	test.Tap(c.Verify)
+	waitFor(t, u, "the registration check", func() bool { return c.VerifyResult.Text != "" || c.verifyTask.ErrorText() != "" })
+	if v := c.VerifyResult.Text; !strings.Contains(v, c.reg.Name) || !strings.Contains(v, "Locked") || !strings.Contains(v, "made from this token") {
+		t.Errorf("registration check %q (%s)", v, c.verifyTask.ErrorText())
+	}
 	stamps, err := u.trainingSvc.Stamps()
 	if err != nil || len(stamps) != 1 || stamps[0].Workflow != nil || !strings.Contains(stamps[0].Activation, c.reg.Name) {
 		t.Errorf("the stamp's profile after the renewal: %+v, %v", stamps, err)
@@ -126,5 +134,8 @@ func TestConnectWithARememberedStamp(t *testing.T) {
 	d.ImportStampFile(other)
 	if d.Hosts.Text != "10.20.30.224, 10.20.30.225, 10.20.30.226" || d.User.Text != `AZS\CloudAdmin` || len(d.Stamps.Options) != 2 {
 		t.Errorf("after import: hosts %q, user %q, stamps %v", d.Hosts.Text, d.User.Text, d.Stamps.Options)
+	}
+	if !strings.Contains(d.StampInfo.Text, "Version 1.2311.2.23, 4 nodes") {
+		t.Errorf("the picked stamp's summary: %q", d.StampInfo.Text)
 	}
 }
