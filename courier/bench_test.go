@@ -1,6 +1,8 @@
 package courier_test
 
 import (
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/azs-courier/azs-courier/courier"
@@ -26,5 +28,33 @@ func BenchmarkInspect16NodeToken(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkLedgerAppend is one custody ledger entry: load the signing key,
+// lock, read the tail, sign, write and sync.
+func BenchmarkLedgerAppend(b *testing.B) {
+	dir := b.TempDir()
+	l := courier.OpenLedger(filepath.Join(dir, courier.LedgerFile), filepath.Join(dir, courier.IdentityFile))
+	for b.Loop() {
+		if _, err := l.Append(courier.Entry{Step: "bench", Outcome: "ok", SHA256: strings.Repeat("ab", 32)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLedgerVerify1000 verifies a ledger of 1,000 signed entries.
+func BenchmarkLedgerVerify1000(b *testing.B) {
+	dir := b.TempDir()
+	l := courier.OpenLedger(filepath.Join(dir, courier.LedgerFile), filepath.Join(dir, courier.IdentityFile))
+	for range 1000 {
+		if _, err := l.Append(courier.Entry{Step: "bench", Outcome: "ok"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		if chk, err := l.Verify(nil); err != nil || chk.Entries != 1000 {
+			b.Fatal(chk, err)
+		}
 	}
 }

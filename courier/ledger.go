@@ -281,20 +281,36 @@ type tail struct {
 	tornAt int64  // where torn begins
 }
 
-// readTail reads the end of f: at most two maximal lines, since the last
-// whole line and a torn one after it are each shorter than MaxLedgerLine.
+// readTail reads the end of f: a window that grows from 64 KiB until it
+// holds the last whole line and any torn bytes after it, at most two
+// maximal lines (each is shorter than MaxLedgerLine).
 func readTail(f *os.File) (tail, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return tail{}, fmt.Errorf("read it: %w", err)
 	}
-	t := tail{size: st.Size()}
-	n := min(t.size, 2*MaxLedgerLine+2)
-	start := t.size - n
-	buf := make([]byte, n)
-	if _, err := f.ReadAt(buf, start); err != nil && err != io.EOF {
-		return t, fmt.Errorf("read it: %w", err)
+	size := st.Size()
+	for n := min(size, 64<<10); ; n = min(size, 2*n, 2*MaxLedgerLine+2) {
+		start := size - n
+		buf := make([]byte, n)
+		if _, err := f.ReadAt(buf, start); err != nil && err != io.EOF {
+			return tail{size: size}, fmt.Errorf("read it: %w", err)
+		}
+		t, short := parseTail(buf, start, size)
+		switch {
+		case !short:
+			return t, nil
+		case n == min(size, 2*MaxLedgerLine+2):
+			return t, fmt.Errorf("its last line is longer than %s, or its end is blank lines; run 'azs-courier ledger verify'", sizeString(MaxLedgerLine))
+		}
 	}
+}
+
+// parseTail finds the last whole line and any torn bytes in buf, the end
+// of a file of size bytes from start; short reports a window too small to
+// hold them.
+func parseTail(buf []byte, start, size int64) (t tail, short bool) {
+	t.size = size
 	// Bytes after the last newline: a line an earlier append did not finish,
 	// or a whole entry whose newline was lost (kept: Append adds one).
 	if i := bytes.LastIndexByte(buf, '\n'); i < len(buf)-1 && len(bytes.TrimSpace(buf[i+1:])) > 0 {
@@ -302,7 +318,7 @@ func readTail(f *os.File) (tail, error) {
 		var e Entry
 		if json.Unmarshal(seg, &e) != nil {
 			if i < 0 && start > 0 {
-				return t, fmt.Errorf("its last line is longer than %s; run 'azs-courier ledger verify'", sizeString(MaxLedgerLine))
+				return t, true
 			}
 			t.torn, t.tornAt = append([]byte(nil), seg...), start+int64(i+1)
 			buf = buf[:i+1]
@@ -311,16 +327,16 @@ func readTail(f *os.File) (tail, error) {
 	trimmed := bytes.TrimRight(buf, "\r\n \t")
 	if len(trimmed) == 0 {
 		if start > 0 {
-			return t, fmt.Errorf("its end is %s of blank lines; run 'azs-courier ledger verify'", sizeString(n))
+			return t, true // blank lines: look further back
 		}
-		return t, nil
+		return t, false
 	}
 	i := bytes.LastIndexByte(trimmed, '\n')
 	if i < 0 && start > 0 {
-		return t, fmt.Errorf("its last line is longer than %s; run 'azs-courier ledger verify'", sizeString(MaxLedgerLine))
+		return t, true
 	}
 	t.last = append([]byte(nil), trimmed[i+1:]...)
-	return t, nil
+	return t, false
 }
 
 // Tear is a torn last line: bytes an interrupted append left after the
