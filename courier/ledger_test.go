@@ -328,3 +328,19 @@ func TestLedgerFailsClosed(t *testing.T) {
 		}
 	})
 }
+
+// TestLedgerLongLastEntry: an entry longer than the first window Append
+// reads of the tail still chains the next one.
+func TestLedgerLongLastEntry(t *testing.T) {
+	l, _ := newLedger(t, 1)
+	if _, err := l.Append(courier.Entry{Step: "x", Outcome: "ok", Detail: strings.Repeat("d", 300<<10)}); err != nil {
+		t.Fatal(err)
+	}
+	e, err := l.Append(courier.Entry{Step: "y", Outcome: "ok"})
+	if err != nil || e.Seq != 3 {
+		t.Fatalf("Append after a 300 KB entry: %+v, %v", e, err)
+	}
+	if chk, err := l.Verify(nil); err != nil || chk.Entries != 3 {
+		t.Errorf("Verify: %+v, %v", chk, err)
+	}
+}
