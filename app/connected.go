@@ -286,6 +286,14 @@ func (c *Connected) Register(ctx context.Context, req RegisterRequest, progress 
 	if req.Replaces != nil {
 		replaces = req.Replaces
 	}
+	if name, rg, ok := c.svc.renewedBefore(req.Token.SHA256, replaces); ok && req.Replaces == nil {
+		// This renewal was registered here already (a rerun): what it
+		// replaced is gone, and the registration it made is the one to keep.
+		reason, replaces = "", nil
+		if strings.TrimSpace(req.Name) == "" {
+			req.Name, req.ResourceGroup = name, rg
+		}
+	}
 	var old *azure.RegistrationInfo
 	if reason != "" || replaces != nil {
 		if old, err = c.findReplaced(ctx, req, replaces, progress); err != nil {
@@ -331,6 +339,36 @@ func (c *Connected) Register(ctx context.Context, req RegisterRequest, progress 
 	v := registrationView(info)
 	v.Replaced = replaced
 	return v, nil
+}
+
+// renewedBefore reports whether this installation's custody ledger
+// records a renewal registered from the token with hash sha that replaced
+// replaces (any, when nil), and the name and resource group it made.
+func (s *Service) renewedBefore(sha string, replaces *ReplacedRegistration) (name, rg string, ok bool) {
+	entries, err := s.env.Ledger().Entries()
+	if err != nil {
+		return "", "", false
+	}
+	for i := len(entries) - 1; i >= 0; i-- {
+		e := entries[i]
+		if e.Step != "register" || e.Outcome != "ok" || !strings.EqualFold(e.SHA256, sha) {
+			continue
+		}
+		id, renewal, isRenewal := strings.Cut(strings.TrimPrefix(e.Detail, "registration "), "; the ")
+		if !isRenewal || replaces != nil && !strings.HasSuffix(strings.ToLower(renewal), "/registrations/"+strings.ToLower(replaces.Name)) {
+			continue
+		}
+		parts := strings.Split(strings.TrimSpace(id), "/")
+		for j := 0; j+1 < len(parts); j++ {
+			if strings.EqualFold(parts[j], "resourceGroups") {
+				rg = parts[j+1]
+			}
+		}
+		if len(parts) > 0 && rg != "" {
+			return parts[len(parts)-1], rg, true
+		}
+	}
+	return "", "", false
 }
 
 // findReplaced finds the registration a renewal replaces: the one named

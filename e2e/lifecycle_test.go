@@ -203,3 +203,41 @@ func TestStampsImport(t *testing.T) {
 		t.Errorf("after forget: %s", r.Stdout)
 	}
 }
+
+// TestRenewalRegisterRerun: registering a renewal's token a second time
+// (a rerun after a lost terminal) keeps the renewal's registration: it does
+// not remove and make it again.
+func TestRenewalRegisterRerun(t *testing.T) {
+	srv := startPEP(t, pepsim.Options{Nodes: 4, ActivationDelay: 50 * time.Millisecond, TokenDelay: 50 * time.Millisecond})
+	sim, flags := azSim(t, azuresim.Options{})
+	flags = append(flags, "--auth", "environment")
+	media := t.TempDir()
+	connected := runOpts{Env: append([]string{"AZS_COURIER_CONFIG_DIR=" + filepath.Join(t.TempDir(), "connected")}, azEnv(sim).Env...)}
+	file := func(n string) string { return filepath.Join(media, n) }
+	dev := []string{"--billing-model", "Development"}
+	if r := pepRun(t, srv, media, append([]string{"token", "--out", file("t1.txt")}, dev...)...); r.Code != 0 {
+		t.Fatal(r.Stderr)
+	}
+	azWant(t, azRun(t, connected, flags, "register", "--token", file("t1.txt"), "--out", file("k1.txt")), 0)
+	if r := stampsRun(t, media, "activate", "--stamp", cloud4, "--key", file("k1.txt")); r.Code != 0 {
+		t.Fatal(r.Stderr)
+	}
+	if r := stampsRun(t, media, append([]string{"renew", "--stamp", cloud4, "--reason", "billing-model", "--out", file("t2.txt"), "--yes"}, dev...)...); r.Code != 0 {
+		t.Fatal(r.Stderr)
+	}
+	azWant(t, azRun(t, connected, flags, "register", "--token", file("t2.txt")), 0, "removed AzureStack-"+cloud4)
+	mark := len(sim.RequestLog())
+	r := azRun(t, connected, flags, "register", "--token", file("t2.txt"))
+	azWant(t, r, 0, "registered AzureStack-"+cloud4)
+	if strings.Contains(r.Stdout, "removed") {
+		t.Errorf("the rerun removed a registration:\n%s", r.Stdout)
+	}
+	for _, req := range sim.RequestLog()[mark:] {
+		if strings.HasPrefix(req, "DELETE") && !strings.Contains(strings.ToLower(req), "/locks/") {
+			t.Errorf("the rerun deleted %s", req)
+		}
+	}
+	if n := len(sim.Registrations()); n != 1 {
+		t.Errorf("%d registrations after the rerun, want 1", n)
+	}
+}
